@@ -1,0 +1,38 @@
+# ftpsbridge: `make run` serves the embedded default config, `make test`
+# installs what the tests need and runs them.
+GO      ?= go
+BIN     := bin/ftpsbridge
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: build run test test-deps lint fuzz bench clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ftpsbridge
+
+run: build
+	./$(BIN) serve
+
+# Missing clients or emulators fail the tests instead of skipping them.
+test: test-deps lint
+	FTPSBRIDGE_REQUIRE_CLIENTS=1 $(GO) test -count=1 -timeout 20m ./...
+	$(MAKE) fuzz FUZZTIME=5s
+
+test-deps:
+	./scripts/test-deps.sh
+
+lint:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+# Short runs of every fuzz target; the seed corpora run in `go test` too.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) ./ftps/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAddress$$' -fuzztime $(FUZZTIME) ./ftps/
+	$(GO) test -run '^$$' -fuzz '^FuzzListArgs$$' -fuzztime $(FUZZTIME) ./ftps/
+	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./mapping/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,104 @@
+package afs
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"syscall"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+// subject names what failed, for error messages: the operation and the key
+// relative to the bucket, never a disk path.
+func subject(op, key string) string {
+	return op + " " + strconv.Quote(key)
+}
+
+// fail builds an error for a condition this package detected itself.
+func fail(what string, sentinel error) error {
+	return fmt.Errorf("%s: %w", what, sentinel)
+}
+
+// classify maps an error from the file system onto the contract's
+// sentinels. Use it for operations that create or change names, where
+// ENOTDIR means a parent is a file.
+func classify(what string, err error) error {
+	return wrap(what, kindOf(err, false), err)
+}
+
+// classifyLookup is classify for operations that only look a key up: there
+// ENOTDIR means a parent of the key is a file, so the key does not exist,
+// which is what an object store would answer too.
+func classifyLookup(what string, err error) error {
+	return wrap(what, kindOf(err, true), err)
+}
+
+// errnoKinds classifies system errors that the io/fs sentinels do not
+// cover. ENOTEMPTY must be tested before ErrExist, because syscall.Errno
+// reports ENOTEMPTY as fs.ErrExist.
+var errnoKinds = []struct {
+	errno syscall.Errno
+	kind  error
+}{
+	{syscall.ENOTEMPTY, backends.ErrNotEmpty},
+	{syscall.EISDIR, backends.ErrIsDir},
+	{syscall.ENOSPC, backends.ErrQuota},
+	{syscall.EDQUOT, backends.ErrQuota},
+	{syscall.EFBIG, backends.ErrQuota},
+	{syscall.EROFS, backends.ErrPermission},
+	{syscall.ELOOP, backends.ErrPermission},
+	{syscall.ENAMETOOLONG, backends.ErrInvalid},
+	{syscall.EINVAL, backends.ErrInvalid},
+	{syscall.EXDEV, backends.ErrUnsupported},
+}
+
+func kindOf(err error, lookup bool) error {
+	if errors.Is(err, syscall.ENOTDIR) {
+		if lookup {
+			return backends.ErrNotExist
+		}
+		return backends.ErrNotDir
+	}
+	for _, k := range errnoKinds {
+		if errors.Is(err, k.errno) {
+			return k.kind
+		}
+	}
+	return backends.Kind(err)
+}
+
+// wrap formats what, the sentinel and the system cause, dropping the
+// *fs.PathError layer whose path may be absolute.
+func wrap(what string, sentinel, err error) error {
+	cause := rootCause(err)
+	switch {
+	case sentinel == nil || errors.Is(cause, sentinel):
+		return fmt.Errorf("%s: %w", what, cause)
+	case cause.Error() == sentinel.Error():
+		return fmt.Errorf("%s: %w", what, sentinel)
+	}
+	return fmt.Errorf("%s: %w: %w", what, sentinel, cause)
+}
+
+func rootCause(err error) error {
+	for {
+		var (
+			pe *fs.PathError
+			le *os.LinkError
+			se *os.SyscallError
+		)
+		switch {
+		case errors.As(err, &pe):
+			err = pe.Err
+		case errors.As(err, &le):
+			err = le.Err
+		case errors.As(err, &se):
+			err = se.Err
+		default:
+			return err
+		}
+	}
+}

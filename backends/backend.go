@@ -1,0 +1,106 @@
+// Package backends defines the storage contract that every ftpsbridge driver
+// satisfies (local disk, memory, S3, GCS, Azure Blob), and the error
+// vocabulary that the FTP front end maps to reply codes.
+//
+// The contract is shaped for object stores: a directory is a listing of a
+// key prefix, reads start at an offset, and writes are staged and become
+// visible only on Commit. It must never know about FTP, users or mappings;
+// keys it receives are already resolved and confined by package mapping.
+package backends
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Backend is one configured storage service (an S3 account, a GCS project,
+// a local directory). It hands out buckets by name.
+type Backend interface {
+	// Bucket returns a handle on the named bucket (container, or for local
+	// drivers a sub-directory; "" is the driver's root). It does not check
+	// that the bucket exists: the first operation reports that.
+	Bucket(name string) (Bucket, error)
+	// Close releases the backend's resources (connections, caches).
+	Close() error
+}
+
+// Entry describes one file or directory.
+type Entry struct {
+	// Name is the last element of the key, without any slash.
+	Name string
+	// Size is the length in bytes; 0 for directories.
+	Size int64
+	// ModTime is never the zero time: drivers substitute a stable time for
+	// directories that have no timestamp of their own, because FTP clients
+	// such as FileZilla hide entries with a zero time.
+	ModTime time.Time
+	IsDir   bool
+}
+
+// Bucket is the storage contract. Keys are slash-separated, never start or
+// end with a slash, and never contain "." or ".." elements; "" is the root.
+// Every method classifies its errors with the sentinels in errors.go, so
+// errors.Is(err, ErrNotExist) holds for a missing key in every driver.
+type Bucket interface {
+	// Stat describes key. The root ("") is always an existing directory.
+	// A directory exists if it was made with Mkdir or if any key lies
+	// below it. A missing key returns ErrNotExist.
+	Stat(ctx context.Context, key string) (Entry, error)
+
+	// List streams the direct children of directory dir, page by page, in
+	// lexical order of Name. Listing a missing directory yields no entries
+	// (object stores cannot tell it from an empty one); listing a file
+	// returns ErrNotDir from List or from the first Next.
+	List(ctx context.Context, dir string) (Lister, error)
+
+	// Open reads key from offset. An offset at or past the end yields an
+	// immediate io.EOF on Read, never an error from Open. A directory
+	// returns ErrIsDir; a missing key ErrNotExist. The reader must not mix
+	// two versions of the object if it is overwritten while being read:
+	// it fails instead.
+	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+
+	// Create starts a staged write to key. Nothing is visible at key until
+	// Commit returns nil; then the whole object is, atomically. Abort (or
+	// cancelling ctx) discards everything staged and leaves no trace, not
+	// even unfinished multipart uploads. Writing to an existing directory
+	// returns ErrIsDir, from Create or from Commit.
+	Create(ctx context.Context, key string) (Writer, error)
+
+	// Delete removes file key. A missing key returns ErrNotExist; a
+	// directory returns ErrIsDir.
+	Delete(ctx context.Context, key string) error
+
+	// Rename moves file from to key to, replacing any file at to. A
+	// missing source returns ErrNotExist. Renaming a directory may return
+	// ErrUnsupported where the store cannot do it atomically.
+	Rename(ctx context.Context, from, to string) error
+
+	// Mkdir makes directory key. An existing file or directory at key
+	// returns ErrExist. Parents need not exist.
+	Mkdir(ctx context.Context, key string) error
+
+	// Rmdir removes the empty directory key. A directory with children
+	// returns ErrNotEmpty; a missing one ErrNotExist; a file ErrNotDir.
+	Rmdir(ctx context.Context, key string) error
+}
+
+// Lister streams a directory listing. Callers must Close it.
+type Lister interface {
+	// Next returns the next page of entries, or io.EOF when none remain.
+	// A page may be empty only together with an error.
+	Next(ctx context.Context) ([]Entry, error)
+	Close() error
+}
+
+// Writer is a staged upload. Exactly one of Commit or Abort takes effect;
+// calling Abort after Commit, or either twice, is harmless.
+type Writer interface {
+	io.Writer
+	// Commit finishes the upload and makes the object visible. It returns
+	// only after the store has durably accepted the whole object.
+	Commit() error
+	// Abort discards the upload and everything staged for it.
+	Abort() error
+}

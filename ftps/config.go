@@ -1,0 +1,175 @@
+package ftps
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
+)
+
+// Config is the front end's part of config.yaml: the server, listeners,
+// tls and passive sections. Field names are the operators' contract.
+type Config struct {
+	Server    ServerConfig     `yaml:"server"`
+	Listeners []ListenerConfig `yaml:"listeners"`
+	TLS       TLSConfig        `yaml:"tls"`
+	Passive   PassiveConfig    `yaml:"passive"`
+	Active    ActiveConfig     `yaml:"active"`
+}
+
+// ServerConfig holds limits and timeouts.
+type ServerConfig struct {
+	// DataDir holds state the server creates itself, such as the
+	// self-signed certificate generated on first start.
+	DataDir string `yaml:"data_dir"`
+	// IdleTimeout closes a control connection that sends no command for
+	// this long (never during a transfer).
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// DataTimeout bounds the wait for a data connection to be opened, and
+	// for a data connection that makes no progress.
+	DataTimeout time.Duration `yaml:"data_timeout"`
+	// ShutdownTimeout is how long running transfers may continue after
+	// SIGTERM before they are aborted.
+	ShutdownTimeout  time.Duration `yaml:"shutdown_timeout"`
+	MaxSessions      int           `yaml:"max_sessions"`
+	MaxSessionsPerIP int           `yaml:"max_sessions_per_ip"`
+	// Banner is the text of the 220 greeting.
+	Banner string `yaml:"banner"`
+}
+
+// TLS modes of a listener.
+const (
+	TLSExplicit = "explicit" // plaintext greeting, AUTH TLS required before login
+	TLSImplicit = "implicit" // TLS from the first byte (port 990 style)
+	TLSNone     = "none"     // plaintext allowed: only for trusted networks
+)
+
+// ListenerConfig is one control-connection listener.
+type ListenerConfig struct {
+	Address string `yaml:"address"`
+	TLS     string `yaml:"tls"`
+}
+
+// Session reuse policies for data connections (tls.session_reuse).
+const (
+	ReuseDisabled = "disabled"
+	ReuseAllowed  = "allowed"
+	ReuseRequired = "required"
+)
+
+// TLSConfig configures certificates and TLS policy.
+type TLSConfig struct {
+	CertFile     string `yaml:"cert_file"`
+	KeyFile      string `yaml:"key_file"`
+	MinVersion   string `yaml:"min_version"`
+	ClientCAFile string `yaml:"client_ca_file"`
+	SessionReuse string `yaml:"session_reuse"`
+}
+
+// PassiveConfig configures passive-mode data connections.
+type PassiveConfig struct {
+	PortRange string `yaml:"port_range"`
+	// PublicHost is the IPv4 address announced in PASV replies when the
+	// server sits behind NAT; empty means the control connection's local
+	// address.
+	PublicHost string `yaml:"public_host"`
+}
+
+// ActiveConfig configures active-mode (PORT/EPRT) data connections.
+type ActiveConfig struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// DefaultConfig returns the defaults that apply to keys config.yaml omits.
+func DefaultConfig() Config {
+	return Config{
+		Server: ServerConfig{
+			DataDir:          "./data",
+			IdleTimeout:      5 * time.Minute,
+			DataTimeout:      30 * time.Second,
+			ShutdownTimeout:  30 * time.Second,
+			MaxSessions:      500,
+			MaxSessionsPerIP: 20,
+			Banner:           "ftpsbridge ready",
+		},
+		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed},
+		Passive: PassiveConfig{PortRange: "50000-50099"},
+		Active:  ActiveConfig{Enabled: true},
+	}
+}
+
+// Validate checks the configuration without touching the network or disk.
+func (c *Config) Validate() error {
+	s := c.Server
+	if s.IdleTimeout <= 0 {
+		return fielderr.New("server.idle_timeout", "must be positive")
+	}
+	if s.DataTimeout <= 0 {
+		return fielderr.New("server.data_timeout", "must be positive")
+	}
+	if s.ShutdownTimeout < 0 {
+		return fielderr.New("server.shutdown_timeout", "must not be negative")
+	}
+	if s.MaxSessions <= 0 {
+		return fielderr.New("server.max_sessions", "must be positive")
+	}
+	if s.MaxSessionsPerIP <= 0 {
+		return fielderr.New("server.max_sessions_per_ip", "must be positive")
+	}
+	if strings.ContainsAny(s.Banner, "\r\n") {
+		return fielderr.New("server.banner", "must be one line")
+	}
+	if len(c.Listeners) == 0 {
+		return fielderr.New("listeners", "at least one listener is required")
+	}
+	for i, l := range c.Listeners {
+		if _, _, err := net.SplitHostPort(l.Address); err != nil {
+			return fielderr.New(fmt.Sprintf("listeners.%d.address", i), "want host:port: %v", err)
+		}
+		switch l.TLS {
+		case TLSExplicit, TLSImplicit, TLSNone:
+		default:
+			return fielderr.New(fmt.Sprintf("listeners.%d.tls", i), "want explicit, implicit or none, got %q", l.TLS)
+		}
+	}
+	if _, err := tlsVersion(c.TLS.MinVersion); err != nil {
+		return fielderr.New("tls.min_version", "%v", err)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return fielderr.New("tls.cert_file", "cert_file and key_file must be set together")
+	}
+	switch c.TLS.SessionReuse {
+	case ReuseDisabled, ReuseAllowed, ReuseRequired:
+	default:
+		return fielderr.New("tls.session_reuse", "want disabled, allowed or required, got %q", c.TLS.SessionReuse)
+	}
+	if _, _, err := ParsePortRange(c.Passive.PortRange); err != nil {
+		return fielderr.New("passive.port_range", "%v", err)
+	}
+	if h := c.Passive.PublicHost; h != "" {
+		if ip := net.ParseIP(h); ip == nil || ip.To4() == nil {
+			return fielderr.New("passive.public_host", "want an IPv4 address, got %q", h)
+		}
+	}
+	return nil
+}
+
+// ParsePortRange parses "50000-50099" (or a single port).
+func ParsePortRange(s string) (lo, hi int, err error) {
+	a, b, found := strings.Cut(strings.TrimSpace(s), "-")
+	if !found {
+		b = a
+	}
+	lo, err1 := strconv.Atoi(strings.TrimSpace(a))
+	hi, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("want LOW-HIGH, got %q", s)
+	}
+	if lo < 1024 || hi > 65535 || lo > hi {
+		return 0, 0, fmt.Errorf("range %q must lie within 1024-65535, low before high", s)
+	}
+	return lo, hi, nil
+}

@@ -1,0 +1,64 @@
+package ftps
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"net"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+// FileSystem is what one logged-in session sees: a tree of virtual paths.
+// Paths passed in are absolute, slash-separated and cleaned by the session
+// ("/", "/inbound/a.csv"); the implementation (package mapping) still treats
+// them as hostile, confines them to the user's storage and checks the
+// user's permissions, returning backends.ErrPermission when denied.
+type FileSystem interface {
+	Stat(ctx context.Context, path string) (backends.Entry, error)
+	List(ctx context.Context, path string) (backends.Lister, error)
+	Open(ctx context.Context, path string, offset int64) (io.ReadCloser, error)
+	// Create starts a staged upload to path. With offset > 0 (REST before
+	// STOR, or APPE with offset = current size) the first offset bytes of
+	// the existing file are kept and the client's data follows them.
+	Create(ctx context.Context, path string, offset int64) (backends.Writer, error)
+	Delete(ctx context.Context, path string) error
+	Rename(ctx context.Context, from, to string) error
+	Mkdir(ctx context.Context, path string) error
+	Rmdir(ctx context.Context, path string) error
+	// Home is the directory a session starts in.
+	Home() string
+}
+
+// LoginInfo is what the front end knows about a client when it logs in.
+type LoginInfo struct {
+	User       string
+	Password   string
+	RemoteAddr net.Addr
+	// PeerCertificates holds the verified client certificate chain, if the
+	// client presented one on the control connection.
+	PeerCertificates []*x509.Certificate
+}
+
+// Authenticator checks credentials and opens the user's FileSystem.
+// Login must take the same time whether or not the user exists, and must
+// return backends.ErrPermission for bad credentials.
+type Authenticator interface {
+	Login(ctx context.Context, info LoginInfo) (FileSystem, error)
+	// PasswordRequired reports whether user must send PASS after USER, given
+	// the certificate presented (false for certificate-only accounts).
+	PasswordRequired(user string, certs []*x509.Certificate) bool
+}
+
+// Permissions says what the user may do at a path. The front end uses it
+// only to report the MLSD/MLST perm fact truthfully; the FileSystem still
+// enforces every permission itself.
+type Permissions struct {
+	List, Download, Upload, Overwrite, Delete, Rename, Mkdir bool
+}
+
+// PermissionReporter is implemented by a FileSystem that can say what the
+// user may do at a path. Without it, MLSx reports every permission.
+type PermissionReporter interface {
+	Permissions(path string) Permissions
+}

@@ -1,0 +1,84 @@
+package ftps
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+// Reply codes, with the RFC that defines each use.
+const (
+	codeRestartMarker   = 110 // RFC 959
+	codeFileStatusOK    = 150 // RFC 959: about to open data connection
+	codeOK              = 200 // RFC 959
+	codeNotNeeded       = 202 // RFC 959: command superfluous (ALLO)
+	codeSystemStatus    = 211 // RFC 959, RFC 2389 (FEAT)
+	codeDirStatus       = 212 // RFC 959
+	codeFileStatus      = 213 // RFC 959, RFC 3659 (SIZE, MDTM)
+	codeHelp            = 214 // RFC 959
+	codeSystemType      = 215 // RFC 959
+	codeReady           = 220 // RFC 959
+	codeClosing         = 221 // RFC 959
+	codeNoTransfer      = 225 // RFC 959: data connection open, no transfer
+	codeTransferDone    = 226 // RFC 959
+	codePassive         = 227 // RFC 959
+	codeExtPassive      = 229 // RFC 2428
+	codeLoggedIn        = 230 // RFC 959
+	codeAuthOK          = 234 // RFC 4217
+	codeFileOK          = 250 // RFC 959
+	codePathCreated     = 257 // RFC 959
+	codeNeedPassword    = 331 // RFC 959
+	codePending         = 350 // RFC 959 (REST, RNFR)
+	codeUnavailable     = 421 // RFC 959: service closing control connection
+	codeCantOpenData    = 425 // RFC 959
+	codeTransferAborted = 426 // RFC 959
+	codeLocalError      = 451 // RFC 959
+	codeSyntaxError     = 500 // RFC 959
+	codeBadArguments    = 501 // RFC 959
+	codeNotImplemented  = 502 // RFC 959
+	codeBadSequence     = 503 // RFC 959
+	codeBadParameter    = 504 // RFC 959: not implemented for that parameter
+	codeBadProtocol     = 522 // RFC 2428: network protocol not supported
+	codeNotLoggedIn     = 530 // RFC 959
+	codeProtRequired    = 521 // RFC 4217: not allowed at this PROT level
+	codePolicyDenied    = 534 // RFC 4217
+	codeProtUnsupported = 536 // RFC 4217
+	codeFileUnavailable = 550 // RFC 959
+	codeExceededStorage = 552 // RFC 959
+	codeBadFileName     = 553 // RFC 959
+	codeBadRestart      = 554 // RFC 3659: invalid REST parameter
+)
+
+// errorReply maps an error from the file system to the reply a client
+// sees. This is the one place where storage errors become FTP replies: the
+// message is fixed per class and never includes err's text, which may name
+// buckets, prefixes or credentials.
+func errorReply(err error) (int, string) {
+	switch backends.Kind(err) {
+	case backends.ErrNotExist:
+		return codeFileUnavailable, "No such file or directory."
+	case backends.ErrPermission:
+		return codeFileUnavailable, "Permission denied."
+	case backends.ErrExist:
+		return codeFileUnavailable, "File or directory already exists."
+	case backends.ErrNotEmpty:
+		return codeFileUnavailable, "Directory not empty."
+	case backends.ErrIsDir:
+		return codeFileUnavailable, "Is a directory."
+	case backends.ErrNotDir:
+		return codeFileUnavailable, "Not a directory."
+	case backends.ErrInvalid:
+		return codeBadFileName, "File name not allowed."
+	case backends.ErrUnsupported:
+		return codeFileUnavailable, "Operation not supported by this storage."
+	case backends.ErrQuota:
+		return codeExceededStorage, "Storage quota exceeded."
+	case backends.ErrTransient:
+		return codeLocalError, "Storage temporarily unavailable; try again later."
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return codeLocalError, "Operation interrupted."
+	}
+	return codeLocalError, "Requested action aborted: local error in processing."
+}

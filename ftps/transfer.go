@@ -1,0 +1,280 @@
+package ftps
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// transfer is one running data transfer. It runs in its own goroutine so
+// that the control connection can still read ABOR, STAT and QUIT.
+type transfer struct {
+	verb, path string
+	cancel     context.CancelFunc
+	done       chan struct{}
+	aborted    atomic.Bool
+	bytes      atomic.Int64
+
+	mu   sync.Mutex
+	conn net.Conn
+}
+
+// abort stops the transfer: the context (and so the storage operation) is
+// cancelled and the data connection closed, which unblocks any copy.
+func (t *transfer) abort() {
+	t.aborted.Store(true)
+	t.cancel()
+	t.mu.Lock()
+	if t.conn != nil {
+		t.conn.Close()
+	}
+	t.mu.Unlock()
+}
+
+func (t *transfer) setConn(c net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.aborted.Load() {
+		c.Close()
+		return false
+	}
+	t.conn = c
+	return true
+}
+
+// transferJob describes the work of one transfer command.
+type transferJob struct {
+	verb, path string
+	// opening is the text of the 150 reply.
+	opening string
+	// run moves the data over the open data connection. It reports
+	// separately an error of the storage side and of the network side, so
+	// the reply can blame the right one.
+	run func(ctx context.Context, conn net.Conn, t *transfer) (storageErr, netErr error)
+	// finish is called once with the outcome (nil on success) after the
+	// data connection is closed; for uploads it commits or aborts, and
+	// its error decides the reply. It runs even if the data connection
+	// never opened.
+	finish func(err error) error
+	// done is the text of the 226 reply.
+	done string
+}
+
+var errAborted = errors.New("transfer aborted by client")
+
+// startTransfer runs job in a goroutine with the prepared data source.
+// Before calling it the handler has already checked permissions and
+// opened the storage side, so errors such as 550 come before 150.
+func (s *session) startTransfer(ctx context.Context, cancel context.CancelFunc, job transferJob) {
+	src := s.data
+	s.data = nil
+	t := &transfer{verb: job.verb, path: job.path, cancel: cancel, done: make(chan struct{})}
+	s.tmu.Lock()
+	s.transfer = t
+	s.tmu.Unlock()
+	// No idle timeout on the control connection while data flows.
+	s.conn.SetReadDeadline(time.Time{})
+	go func() {
+		defer close(t.done)
+		defer cancel()
+		defer s.transferEnded()
+		s.runTransfer(ctx, src, t, job)
+	}()
+}
+
+func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, job transferJob) {
+	start := time.Now()
+	s.reply(codeFileStatusOK, job.opening)
+	conn, err := s.openData(ctx, src)
+	var storageErr, netErr error
+	if err != nil {
+		netErr = err
+	} else if t.setConn(conn) {
+		storageErr, netErr = job.run(ctx, conn, t)
+		if cerr := closeDataConn(conn, netErr == nil && storageErr == nil); netErr == nil && cerr != nil && job.verb != "STOR" {
+			netErr = cerr
+		}
+	}
+	if t.aborted.Load() {
+		netErr = errAborted
+	}
+	outcome := errors.Join(storageErr, netErr)
+	finishErr := job.finish(outcome)
+
+	code, msg := codeTransferDone, job.done
+	result := "ok"
+	switch {
+	case t.aborted.Load():
+		code, msg, result = codeTransferAborted, "Transfer aborted.", "aborted"
+	case err != nil:
+		code, msg, result = codeCantOpenData, "Cannot open data connection.", "no data connection"
+	case netErr != nil:
+		code, msg, result = codeTransferAborted, "Data connection closed; transfer aborted.", "connection lost"
+	case storageErr != nil:
+		code, msg = errorReply(storageErr)
+		result = "storage error"
+	case finishErr != nil:
+		code, msg = errorReply(finishErr)
+		result = "commit failed"
+	}
+	level := slog.LevelInfo
+	if result != "ok" {
+		level = slog.LevelWarn
+	}
+	s.log.Log(context.Background(), level, "transfer",
+		"command", job.verb, "path", job.path, "bytes", t.bytes.Load(),
+		"duration", time.Since(start).Round(time.Millisecond), "result", result,
+		"err", errors.Join(outcome, finishErr))
+	s.reply(code, msg)
+}
+
+func (s *session) transferEnded() {
+	s.tmu.Lock()
+	s.transfer = nil
+	s.tmu.Unlock()
+	s.conn.SetReadDeadline(time.Now().Add(s.srv.cfg.Server.IdleTimeout))
+}
+
+func (s *session) currentTransfer() *transfer {
+	s.tmu.Lock()
+	defer s.tmu.Unlock()
+	return s.transfer
+}
+
+func (s *session) transferRunning() bool { return s.currentTransfer() != nil }
+
+// waitTransfer blocks until the running transfer, if any, has replied.
+func (s *session) waitTransfer() {
+	if t := s.currentTransfer(); t != nil {
+		<-t.done
+	}
+}
+
+// abortTransfer aborts the running transfer, if any, and waits for it.
+func (s *session) abortTransfer() {
+	if t := s.currentTransfer(); t != nil {
+		t.abort()
+		<-t.done
+	}
+}
+
+// handleABOR follows RFC 959: a running transfer is answered 426, then the
+// ABOR itself 226.
+func (s *session) handleABOR(string) {
+	t := s.currentTransfer()
+	if t == nil {
+		s.closeData()
+		s.reply(codeNoTransfer, "No transfer to abort.")
+		return
+	}
+	t.abort()
+	<-t.done
+	s.reply(codeTransferDone, "ABOR successful.")
+}
+
+// openData opens the prepared data connection and, under PROT P, secures
+// it with the control connection's TLS configuration so that clients can
+// resume the control session.
+func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, error) {
+	if src == nil {
+		return nil, errors.New("no data connection prepared")
+	}
+	defer src.close()
+	ctx, cancel := context.WithTimeout(ctx, s.srv.cfg.Server.DataTimeout)
+	defer cancel()
+	conn, err := src.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !s.protP {
+		return &timeoutConn{Conn: conn, timeout: s.srv.cfg.Server.DataTimeout}, nil
+	}
+	tc := tls.Server(conn, s.tlsCfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if s.srv.cfg.TLS.SessionReuse == ReuseRequired && !tc.ConnectionState().DidResume {
+		tc.Close()
+		s.log.Warn("data connection refused: TLS session not resumed", "remote", conn.RemoteAddr().String())
+		return nil, errors.New("data connection did not resume the control connection's TLS session")
+	}
+	return &timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, nil
+}
+
+// closeDataConn closes a data connection; for TLS a clean close sends
+// close_notify first, so the client can tell a complete file from a cut
+// one.
+func closeDataConn(conn net.Conn, clean bool) error {
+	if !clean {
+		return conn.Close()
+	}
+	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	return conn.Close()
+}
+
+// closeData discards a prepared but unused data connection.
+func (s *session) closeData() {
+	if s.data != nil {
+		s.data.close()
+		s.data = nil
+	}
+}
+
+// timeoutConn refreshes the deadline before every read and write: a data
+// connection that makes no progress for timeout is cut, but a long
+// transfer that keeps moving never is.
+type timeoutConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c *timeoutConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Read(p)
+}
+
+func (c *timeoutConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	return c.Conn.Write(p)
+}
+
+// copyBufSize is the transfer buffer: large enough for full TLS records
+// and few syscalls, small enough to keep per-transfer memory low.
+const copyBufSize = 256 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// copyCounted copies src to dst, counting bytes into t, and says which
+// side failed: a read error is the source's, a write error the
+// destination's.
+func copyCounted(dst io.Writer, src io.Reader, t *transfer) (readErr, writeErr error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			w, werr := dst.Write(buf[:n])
+			t.bytes.Add(int64(w))
+			if werr == nil && w < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				return nil, werr
+			}
+		}
+		if errors.Is(rerr, io.EOF) {
+			return nil, nil
+		}
+		if rerr != nil {
+			return rerr, nil
+		}
+	}
+}

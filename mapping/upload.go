@@ -1,0 +1,104 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+// Create starts a staged upload to p. A new file needs "upload"; replacing
+// an existing one also needs "overwrite". With offset > 0 (REST+STOR or
+// APPE) the upload resumes an existing file: that needs "overwrite" too,
+// since the stored object is replaced, and the first offset bytes of the
+// old object are copied into the new one before the client's data.
+func (s *Session) Create(ctx context.Context, p string, offset int64) (backends.Writer, error) {
+	w, err := s.create(ctx, p, offset)
+	if err != nil {
+		return nil, pathErr("create", p, err)
+	}
+	return w, nil
+}
+
+func (s *Session) create(ctx context.Context, p string, offset int64) (backends.Writer, error) {
+	if offset < 0 {
+		return nil, fmt.Errorf("negative offset: %w", backends.ErrInvalid)
+	}
+	t, err := s.resolve(p)
+	if err != nil {
+		return nil, err
+	}
+	if t.mount == nil {
+		return nil, backends.ErrIsDir
+	}
+	if err := t.need(PermUpload); err != nil {
+		return nil, err
+	}
+	if offset > 0 {
+		if err := t.need(PermOverwrite); err != nil {
+			return nil, err
+		}
+	}
+	if t.fixed {
+		return nil, backends.ErrIsDir
+	}
+	if err := checkExisting(ctx, t, offset); err != nil {
+		return nil, err
+	}
+	w, err := t.mount.Bucket.Create(ctx, t.key)
+	if err != nil {
+		return nil, err
+	}
+	if offset > 0 {
+		if err := copyHead(ctx, t, w, offset); err != nil {
+			_ = w.Abort()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// checkExisting looks at what the upload would replace: a directory is
+// refused, a file needs "overwrite", and a resume needs a file at least
+// offset bytes long.
+func checkExisting(ctx context.Context, t target, offset int64) error {
+	e, err := t.mount.Bucket.Stat(ctx, t.key)
+	switch {
+	case errors.Is(err, backends.ErrNotExist):
+		if offset > 0 {
+			return fmt.Errorf("cannot resume a file that does not exist: %w", backends.ErrInvalid)
+		}
+		return nil
+	case err != nil:
+		return err
+	case e.IsDir:
+		return backends.ErrIsDir
+	}
+	if err := t.need(PermOverwrite); err != nil {
+		return err
+	}
+	if offset > e.Size {
+		return fmt.Errorf("resume offset %d is past the end of the file (%d bytes): %w",
+			offset, e.Size, backends.ErrInvalid)
+	}
+	return nil
+}
+
+// copyHead streams the first n bytes of the existing object into w, with
+// the fixed-size buffer of io.CopyN, so resuming a large file costs no
+// more memory than a small one.
+func copyHead(ctx context.Context, t target, w io.Writer, n int64) error {
+	r, err := t.mount.Bucket.Open(ctx, t.key, 0)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	copied, err := io.CopyN(w, r, n)
+	if errors.Is(err, io.EOF) {
+		// The file shrank between Stat and Open.
+		return fmt.Errorf("file has only %d bytes, cannot resume at %d: %w", copied, n, backends.ErrInvalid)
+	}
+	return err
+}
