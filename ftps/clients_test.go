@@ -43,7 +43,6 @@ func TestCurl(t *testing.T) {
 	}{
 		{"explicit-epsv", "ftp://" + ts.explicit, nil},
 		{"explicit-pasv", "ftp://" + ts.explicit, []string{"--disable-epsv"}},
-		{"explicit-active", "ftp://" + ts.explicit, []string{"--ftp-port", "127.0.0.1"}},
 		{"implicit", "ftps://" + ts.implicit, nil},
 	}
 	for _, tc := range cases {
@@ -97,12 +96,16 @@ func TestCurl(t *testing.T) {
 // lftpScript runs one lftp command line against the server as alice, with
 // TLS forced on control and data and the generated certificate trusted.
 func lftpScript(t *testing.T, ts *testServer, url, script string) string {
+	return lftpRun(t, ts, url, "", script)
+}
+
+func lftpRun(t *testing.T, ts *testServer, url, extra, script string) string {
 	t.Helper()
 	lftp := requireTool(t, "lftp")
 	home := t.TempDir()
 	settings := "set cmd:fail-exit true; set net:max-retries 1; set net:timeout 20; " +
 		"set ftp:ssl-force true; set ftp:ssl-protect-data true; set ftp:ssl-protect-list true; " +
-		"set ssl:ca-file " + ts.certFile + "; set ssl:check-hostname true; "
+		"set ssl:ca-file " + ts.certFile + "; set ssl:check-hostname true; " + extra
 	out, err := run(t, []string{"HOME=" + home}, lftp, "-u", "alice,alice-pw", "-e", settings+script+"; bye", url)
 	if err != nil {
 		t.Fatalf("lftp %q: %v\n%s", script, err, out)
@@ -111,7 +114,13 @@ func lftpScript(t *testing.T, ts *testServer, url, script string) string {
 }
 
 func TestLftpMirror(t *testing.T) {
-	for _, mode := range []struct{ name, scheme string }{{"explicit", "ftp"}, {"implicit", "ftps"}} {
+	// curl 7.88 cannot do active-mode FTPS (it fails reading the accepted
+	// socket's address), so lftp covers PORT/EPRT.
+	for _, mode := range []struct{ name, scheme, settings string }{
+		{"explicit", "ftp", ""},
+		{"implicit", "ftps", ""},
+		{"explicit-active", "ftp", "set ftp:passive-mode false; "},
+	} {
 		t.Run(mode.name, func(t *testing.T) {
 			ts := startServer(t)
 			addr := ts.explicit
@@ -134,7 +143,7 @@ func TestLftpMirror(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			lftpScript(t, ts, url, "mirror -R "+src+" /tree")
+			lftpRun(t, ts, url, mode.settings, "mirror -R "+src+" /tree")
 			for name, data := range want {
 				got, err := ts.readObject(t, "alice/tree/"+name)
 				if err != nil || !bytes.Equal(got, data) {
@@ -142,7 +151,7 @@ func TestLftpMirror(t *testing.T) {
 				}
 			}
 			back := t.TempDir()
-			lftpScript(t, ts, url, "mirror /tree "+back)
+			lftpRun(t, ts, url, mode.settings, "mirror /tree "+back)
 			if got, wantList := listTree(t, back), listTree(t, src); got != wantList {
 				t.Fatalf("mirror back differs:\n%s\nwant\n%s", got, wantList)
 			}
@@ -152,9 +161,10 @@ func TestLftpMirror(t *testing.T) {
 					t.Fatalf("%s: mirrored back %d bytes, %v", name, len(got), err)
 				}
 			}
-			out := lftpScript(t, ts, url, "cls -l /tree; rm /tree/a.txt; mkdir /tree/new; rmdir /tree/new; mv /tree/empty /tree/renamed; cls /tree")
-			if !strings.Contains(out, "renamed") || strings.Contains(out, "a.txt\n") {
-				t.Fatalf("lftp file operations:\n%s", out)
+			lftpScript(t, ts, url, "rm /tree/a.txt; mkdir /tree/new; rmdir /tree/new; mv /tree/empty /tree/renamed")
+			out := lftpScript(t, ts, url, "cls -1 /tree")
+			if got := strings.Fields(out); strings.Join(got, " ") != "/tree/renamed /tree/sub/ /tree/ünï/" {
+				t.Fatalf("after rm, mkdir, rmdir, mv: %q", got)
 			}
 		})
 	}

@@ -67,7 +67,16 @@ type TLSConfig struct {
 	MinVersion   string `yaml:"min_version"`
 	ClientCAFile string `yaml:"client_ca_file"`
 	SessionReuse string `yaml:"session_reuse"`
+	// UploadWithoutCloseNotify says what to do with an upload whose TLS
+	// data connection ended without close_notify: commit or abort.
+	UploadWithoutCloseNotify string `yaml:"upload_without_close_notify"`
 }
+
+// Policies for uploads that end without TLS close_notify.
+const (
+	UncleanCommit = "commit"
+	UncleanAbort  = "abort"
+)
 
 // PassiveConfig configures passive-mode data connections.
 type PassiveConfig struct {
@@ -95,7 +104,7 @@ func DefaultConfig() Config {
 			MaxSessionsPerIP: 20,
 			Banner:           "ftpsbridge ready",
 		},
-		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed},
+		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
 		Passive: PassiveConfig{PortRange: "50000-50099"},
 		Active:  ActiveConfig{Enabled: true},
 	}
@@ -145,6 +154,11 @@ func (c *Config) Validate() error {
 	case ReuseDisabled, ReuseAllowed, ReuseRequired:
 	default:
 		return fielderr.New("tls.session_reuse", "want disabled, allowed or required, got %q", c.TLS.SessionReuse)
+	}
+	switch c.TLS.UploadWithoutCloseNotify {
+	case UncleanCommit, UncleanAbort:
+	default:
+		return fielderr.New("tls.upload_without_close_notify", "want commit or abort, got %q", c.TLS.UploadWithoutCloseNotify)
 	}
 	if _, _, err := ParsePortRange(c.Passive.PortRange); err != nil {
 		return fielderr.New("passive.port_range", "%v", err)

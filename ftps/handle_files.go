@@ -145,8 +145,11 @@ func (s *session) handleRETR(arg string) {
 			}
 			return rerr, werr
 		},
-		finish: func(error) error { return r.Close() },
-		done:   "Transfer complete.",
+		finish: func(error) error {
+			r.Close()
+			return nil
+		},
+		done: "Transfer complete.",
 	})
 }
 
@@ -222,7 +225,8 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 		s.replyErr(verb, p, err)
 		return
 	}
-	ascii := s.ascii
+	ascii, allo := s.ascii, s.allo
+	s.allo = 0
 	opening := "Opening " + modeName(ascii) + " mode data connection for " + sanitize(path.Base(p)) + "."
 	done := "Transfer complete."
 	if uniqueName != "" {
@@ -230,7 +234,7 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 		done = "Transfer complete; stored as " + uniqueName + "."
 	}
 	s.startTransfer(ctx, cancel, transferJob{
-		verb: verb, path: p, opening: opening, done: done,
+		verb: verb, path: p, opening: opening, done: done, upload: true,
 		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
 			var dst io.Writer = w
 			lw := &lfWriter{w: w}
@@ -240,6 +244,9 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 			netErr, storageErr := copyCounted(dst, conn, t)
 			if ascii && storageErr == nil && netErr == nil {
 				storageErr = lw.Close()
+			}
+			if storageErr == nil && netErr == nil {
+				netErr = s.checkComplete(t, allo)
 			}
 			return storageErr, netErr
 		},
@@ -254,6 +261,29 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 			return w.Commit()
 		},
 	})
+}
+
+var (
+	errTruncated    = errors.New("data connection closed without TLS close_notify")
+	errSizeMismatch = errors.New("received byte count differs from ALLO")
+)
+
+// checkComplete decides whether an upload that reached EOF is whole. A
+// TLS data connection cut without close_notify may be a truncated file;
+// tls.upload_without_close_notify says whether to keep it (some clients
+// never send close_notify) or discard it. A byte count that differs from
+// the client's own ALLO announcement is always discarded.
+func (s *session) checkComplete(t *transfer, allo int64) error {
+	if allo > 0 && t.bytes.Load() != allo {
+		return errSizeMismatch
+	}
+	if t.uncleanEnd() {
+		if s.srv.cfg.TLS.UploadWithoutCloseNotify == UncleanAbort {
+			return errTruncated
+		}
+		s.log.Warn("upload ended without TLS close_notify; committing as configured", "path", t.path, "bytes", t.bytes.Load())
+	}
+	return nil
 }
 
 func modeName(ascii bool) string {

@@ -93,8 +93,8 @@ func TestCommandReplies(t *testing.T) {
 		{"ABOR", 225},
 		{"EPSV 2", 522},
 		{"PORT 1,2,3", 501},
-		{"PORT 127,0,0,1,0,21", 501},  // privileged port
-		{"PORT 10,9,8,7,200,0", 501},  // another host: bounce attack
+		{"PORT 127,0,0,1,0,21", 501},   // privileged port
+		{"PORT 10,9,8,7,200,0", 501},   // another host: bounce attack
 		{"EPRT |3|1.2.3.4|5000|", 522}, // unknown protocol
 		{"EPRT |1|127.0.0.2|5000|", 501},
 		{"RETR", 501},

@@ -102,7 +102,7 @@ func (s *session) serve() {
 			reason = "panic"
 		}
 		s.close()
-		s.log.Info("session end", "user", s.user, "reason", reason, "duration", time.Since(s.start).Round(time.Millisecond))
+		s.log.Info("session end", "reason", reason, "duration", time.Since(s.start).Round(time.Millisecond))
 	}()
 	if s.mode == TLSImplicit {
 		if err := s.handshakeControl(); err != nil {
@@ -217,14 +217,14 @@ var errLineTooLong = errors.New("command line too long")
 // ABOR: IAC IP, IAC DM (the urgent byte itself may be dropped by the
 // kernel), and option negotiation. IAC IAC stands for a literal 0xFF.
 func stripTelnet(line string) string {
-	if !strings.Contains(line, "\xff") {
+	if !strings.ContainsAny(line, "\xff\xf2") {
 		return line
 	}
 	var b strings.Builder
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		if c != 0xff {
-			if c == 0xf2 && b.Len() == 0 { // a stray DM before the command
+			if c == 0xf2 && b.Len() == 0 { // a DM left before the command
 				continue
 			}
 			b.WriteByte(c)
@@ -234,13 +234,15 @@ func stripTelnet(line string) string {
 			break
 		}
 		switch op := line[i+1]; {
-		case op == 0xff:
+		case op == 0xff: // escaped literal 0xFF
 			b.WriteByte(0xff)
 			i++
 		case op >= 0xfb && op <= 0xfe: // WILL, WONT, DO, DONT + option
 			i += 2
-		default:
+		case op >= 0xf0: // IP, DM, AO, ...
 			i++
+		default:
+			// A lone IAC whose DM went out of band and was dropped.
 		}
 	}
 	return b.String()
@@ -277,7 +279,7 @@ func (s *session) replyErr(op, path string, err error) {
 	if code == codeLocalError {
 		level = slog.LevelWarn
 	}
-	s.log.Log(s.ctx, level, "command failed", "user", s.user, "command", op, "path", path, "code", code, "err", err)
+	s.log.Log(s.ctx, level, "command failed", "command", op, "path", path, "code", code, "err", err)
 	s.reply(code, msg)
 }
 

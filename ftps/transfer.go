@@ -23,6 +23,31 @@ type transfer struct {
 
 	mu   sync.Mutex
 	conn net.Conn
+	// rawEOF is set when the data connection is TLS: it tells a clean
+	// close_notify from a connection that was merely cut.
+	rawEOF *eofWatch
+}
+
+// uncleanEnd reports whether a TLS data connection ended without
+// close_notify: crypto/tls reports both as io.EOF, so the raw
+// connection's EOF is watched below TLS. After a close_notify, TLS stops
+// reading and the raw EOF is never seen.
+func (t *transfer) uncleanEnd() bool {
+	return t.rawEOF != nil && t.rawEOF.eof.Load()
+}
+
+// eofWatch records whether the raw connection under TLS hit EOF.
+type eofWatch struct {
+	net.Conn
+	eof atomic.Bool
+}
+
+func (e *eofWatch) Read(p []byte) (int, error) {
+	n, err := e.Conn.Read(p)
+	if errors.Is(err, io.EOF) {
+		e.eof.Store(true)
+	}
+	return n, err
 }
 
 // abort stops the transfer: the context (and so the storage operation) is
@@ -51,6 +76,9 @@ func (t *transfer) setConn(c net.Conn) bool {
 // transferJob describes the work of one transfer command.
 type transferJob struct {
 	verb, path string
+	// upload: data flows from the client. A failed close of the data
+	// connection then does not matter: every byte has been read.
+	upload bool
 	// opening is the text of the 150 reply.
 	opening string
 	// run moves the data over the open data connection. It reports
@@ -91,13 +119,14 @@ func (s *session) startTransfer(ctx context.Context, cancel context.CancelFunc, 
 func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, job transferJob) {
 	start := time.Now()
 	s.reply(codeFileStatusOK, job.opening)
-	conn, err := s.openData(ctx, src)
+	conn, watch, err := s.openData(ctx, src)
+	t.rawEOF = watch
 	var storageErr, netErr error
 	if err != nil {
 		netErr = err
 	} else if t.setConn(conn) {
 		storageErr, netErr = job.run(ctx, conn, t)
-		if cerr := closeDataConn(conn, netErr == nil && storageErr == nil); netErr == nil && cerr != nil && job.verb != "STOR" {
+		if cerr := closeDataConn(conn, netErr == nil && storageErr == nil); netErr == nil && cerr != nil && !job.upload {
 			netErr = cerr
 		}
 	}
@@ -181,31 +210,32 @@ func (s *session) handleABOR(string) {
 // openData opens the prepared data connection and, under PROT P, secures
 // it with the control connection's TLS configuration so that clients can
 // resume the control session.
-func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, error) {
+func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, *eofWatch, error) {
 	if src == nil {
-		return nil, errors.New("no data connection prepared")
+		return nil, nil, errors.New("no data connection prepared")
 	}
 	defer src.close()
 	ctx, cancel := context.WithTimeout(ctx, s.srv.cfg.Server.DataTimeout)
 	defer cancel()
 	conn, err := src.open(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !s.protP {
-		return &timeoutConn{Conn: conn, timeout: s.srv.cfg.Server.DataTimeout}, nil
+		return &timeoutConn{Conn: conn, timeout: s.srv.cfg.Server.DataTimeout}, nil, nil
 	}
-	tc := tls.Server(conn, s.tlsCfg)
+	watch := &eofWatch{Conn: conn}
+	tc := tls.Server(watch, s.tlsCfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		conn.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if s.srv.cfg.TLS.SessionReuse == ReuseRequired && !tc.ConnectionState().DidResume {
 		tc.Close()
 		s.log.Warn("data connection refused: TLS session not resumed", "remote", conn.RemoteAddr().String())
-		return nil, errors.New("data connection did not resume the control connection's TLS session")
+		return nil, nil, errors.New("data connection did not resume the control connection's TLS session")
 	}
-	return &timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, nil
+	return &timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, watch, nil
 }
 
 // closeDataConn closes a data connection; for TLS a clean close sends

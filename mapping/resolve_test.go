@@ -2,11 +2,13 @@ package mapping
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"strings"
 	"testing"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/memory"
 )
 
 func TestCleanPath(t *testing.T) {
@@ -139,21 +141,27 @@ func ftpJoin(cwd, arg string) string {
 // is a well-formed key.
 func checkConfined(t *testing.T, prefix, key string) {
 	t.Helper()
+	if err := confined(prefix, key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func confined(prefix, key string) error {
 	if prefix != "" && key != prefix && !strings.HasPrefix(key, prefix+"/") {
-		t.Fatalf("key %q escapes prefix %q", key, prefix)
+		return fmt.Errorf("key %q escapes prefix %q", key, prefix)
 	}
 	if key == "" {
-		return
-	}
-	if strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") {
-		t.Fatalf("key %q has a leading or trailing slash", key)
+		return nil
 	}
 	for _, el := range strings.Split(key, "/") {
 		if el == "" || el == "." || el == ".." {
-			t.Fatalf("key %q has element %q", key, el)
+			return fmt.Errorf("key %q has element %q", key, el)
 		}
 	}
+	return nil
 }
+
+var fuzzBucket, _ = memory.New().Bucket("")
 
 func FuzzResolve(f *testing.F) {
 	f.Add("alice", "/", "../../etc/passwd")
@@ -164,13 +172,16 @@ func FuzzResolve(f *testing.F) {
 	f.Add("bob", "/", "%2e%2e/x")
 	f.Add("bob", "//", "/./x/.")
 	f.Add("a", "/日本", "a\x00b")
+	f.Add("in", "/in", "../../x")
+	f.Add("", "/in/..", "in")
 	f.Fuzz(func(t *testing.T, prefix, cwd, arg string) {
 		norm, err := NormalizePrefix(prefix)
 		if err != nil {
 			return
 		}
-		m := &Mount{Path: "/", Prefix: norm}
-		key, err := m.Key(ftpJoin(cwd, arg))
+		vpath := ftpJoin(cwd, arg)
+		m := &Mount{Path: "/", Prefix: norm, Bucket: fuzzBucket}
+		key, err := m.Key(vpath)
 		if err != nil {
 			if !errors.Is(err, backends.ErrInvalid) {
 				t.Fatalf("Key error %v does not wrap ErrInvalid", err)
@@ -178,5 +189,17 @@ func FuzzResolve(f *testing.F) {
 			return
 		}
 		checkConfined(t, norm, key)
+
+		// The same path through a session whose mounts nest: the key must
+		// lie in the prefix of the mount the path resolved to.
+		s, err := NewSession("/", *m, Mount{Path: "/in", Prefix: "inbound", Bucket: m.Bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg, err := s.resolve(vpath)
+		if err != nil {
+			t.Fatalf("session refused a path Key accepted: %v", err)
+		}
+		checkConfined(t, tg.mount.Prefix, tg.key)
 	})
 }

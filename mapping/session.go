@@ -53,6 +53,9 @@ func NewSession(home string, mounts ...Mount) (*Session, error) {
 		home = "/"
 	}
 	t, err := s.resolve(home)
+	if err == nil && t.outside() {
+		err = fmt.Errorf("not inside any mount: %w", backends.ErrInvalid)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("home %q: %w", home, err)
 	}
@@ -85,6 +88,8 @@ type target struct {
 }
 
 // resolve cleans a client path and finds the deepest mount holding it.
+// It fails only for paths that are invalid in themselves; each operation
+// decides what a path outside the mounts means for it.
 func (s *Session) resolve(p string) (target, error) {
 	clean, err := CleanPath(p)
 	if err != nil {
@@ -104,14 +109,15 @@ func (s *Session) resolve(p string) (target, error) {
 		}
 	}
 	if t.mount == nil {
-		if !t.fixed {
-			return target{}, backends.ErrNotExist
-		}
 		return t, nil
 	}
 	t.key, err = t.mount.Key(clean)
 	return t, err
 }
+
+// outside reports whether the target lies outside every mount and above
+// none: nothing exists there and nothing can be made there.
+func (t target) outside() bool { return t.mount == nil && !t.fixed }
 
 // need checks that the target's mount grants every permission in p.
 func (t target) need(p Perm) error {
@@ -151,7 +157,11 @@ func (s *Session) Home() string { return s.home }
 // it: CWD, SIZE and MDTM need it even for upload-only users.
 func (s *Session) Stat(ctx context.Context, p string) (backends.Entry, error) {
 	t, err := s.resolve(p)
-	if err == nil && t.mount != nil && t.mount.Perm == 0 {
+	switch {
+	case err != nil:
+	case t.outside():
+		err = backends.ErrNotExist
+	case t.mount != nil && t.mount.Perm == 0:
 		err = t.need(PermAll)
 	}
 	if err != nil {
@@ -177,7 +187,11 @@ func (s *Session) Stat(ctx context.Context, p string) (backends.Entry, error) {
 // merged in as directories.
 func (s *Session) List(ctx context.Context, p string) (backends.Lister, error) {
 	t, err := s.resolve(p)
-	if err == nil && t.mount != nil {
+	switch {
+	case err != nil:
+	case t.outside():
+		err = backends.ErrNotExist
+	case t.mount != nil:
 		err = t.need(PermList)
 	}
 	if err != nil {
@@ -241,6 +255,9 @@ func (s *Session) Open(ctx context.Context, p string, offset int64) (io.ReadClos
 func (t target) openable(offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("negative offset: %w", backends.ErrInvalid)
+	}
+	if t.outside() {
+		return backends.ErrNotExist
 	}
 	if t.mount == nil {
 		return backends.ErrIsDir

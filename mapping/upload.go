@@ -30,7 +30,7 @@ func (s *Session) create(ctx context.Context, p string, offset int64) (backends.
 	if err != nil {
 		return nil, err
 	}
-	if t.mount == nil {
+	if t.mount == nil && t.fixed {
 		return nil, backends.ErrIsDir
 	}
 	if err := t.need(PermUpload); err != nil {
