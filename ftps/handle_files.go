@@ -318,7 +318,7 @@ func (s *session) list(verb, arg string, format listFormat) {
 	s.startTransfer(ctx, cancel, transferJob{
 		verb: verb, path: p, opening: "Opening data connection for directory listing.",
 		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
-			ew := &errWriter{w: conn}
+			ew := &errWriter{w: conn, t: t}
 			bw := bufio.NewWriterSize(ew, 32<<10)
 			err := s.writeListing(ctx, bw, p, e, l, format)
 			if err == nil {

@@ -165,6 +165,7 @@ const (
 // be blamed on the network rather than on storage.
 type errWriter struct {
 	w   io.Writer
+	t   *transfer
 	err error
 }
 
@@ -173,6 +174,7 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		return 0, e.err
 	}
 	n, err := e.w.Write(p)
+	e.t.bytes.Add(int64(n))
 	e.err = err
 	return n, err
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/memory"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
@@ -69,7 +70,7 @@ func TestResolveConfined(t *testing.T) {
 // even ask storage about anything outside alice/.
 func TestIsolation(t *testing.T) {
 	ctx := context.Background()
-	be := newTestBackend()
+	be := newRecordingBackend(memory.New())
 	shared := testBucket(t, be, "shared")
 	all := []string{"*"}
 	u := testUsers(t, be,

@@ -1,15 +1,10 @@
 package mapping
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"maps"
 	"slices"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 
@@ -80,7 +81,9 @@ func Load(path string) (*Config, error) {
 func Parse(name string, data []byte) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, &Error{File: name, Msg: "empty configuration"}
+	} else if err != nil {
 		return nil, &Error{File: name, Msg: yamlMessage(err)}
 	}
 	if len(doc.Content) == 0 {

@@ -52,7 +52,7 @@ func TestErrorsPointAtTheLine(t *testing.T) {
 		{"unknown backend type", strings.Replace(base, "type: local", "type: ftp", 1), "cfg.yaml:4: backends.0: unknown backend type \"ftp\""},
 		{"bad tls mode", strings.Replace(base, "tls: explicit", "tls: maybe", 1), "cfg.yaml:2: listeners.0.tls"},
 		{"unknown backend in user", strings.Replace(base, "backend: disk", "backend: nope", 1), "cfg.yaml:8: users.0.backend"},
-		{"unset env", strings.Replace(base, "./files", "${FTPSBRIDGE_TEST_UNSET}", 1), "cfg.yaml:4: environment variable FTPSBRIDGE_TEST_UNSET is not set"},
+		{"unset env", strings.Replace(base, "./files", `"${FTPSBRIDGE_TEST_UNSET}"`, 1), "cfg.yaml:4: environment variable FTPSBRIDGE_TEST_UNSET is not set"},
 		{"bad duration", strings.Replace(base, "{data_dir: ./d}", "{idle_timeout: soon}", 1), "cfg.yaml"},
 		{"duplicate backend", strings.Replace(base, "backends:\n", "backends:\n  - {name: disk, type: memory}\n", 1), "backends.1.name: duplicate"},
 		{"no users", strings.Split(base, "users:")[0], "users: at least one user"},
@@ -72,8 +72,8 @@ func TestErrorsPointAtTheLine(t *testing.T) {
 func TestEnvExpansion(t *testing.T) {
 	t.Setenv("FTPSBRIDGE_TEST_ROOT", "/srv/ftp")
 	t.Setenv("FTPSBRIDGE_TEST_MAX", "7")
-	text := strings.Replace(base, "./files", "${FTPSBRIDGE_TEST_ROOT}/files", 1)
-	text = strings.Replace(text, "{data_dir: ./d}", "{data_dir: ./d, max_sessions: ${FTPSBRIDGE_TEST_MAX}}", 1)
+	text := strings.Replace(base, "./files", `"${FTPSBRIDGE_TEST_ROOT}/files"`, 1)
+	text = strings.Replace(text, "server: {data_dir: ./d}", "server:\n  max_sessions: ${FTPSBRIDGE_TEST_MAX}", 1)
 	c, err := Parse("cfg.yaml", []byte(text))
 	if err != nil {
 		t.Fatal(err)
