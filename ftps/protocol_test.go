@@ -390,3 +390,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestMLSDPermFacts(t *testing.T) {
+	ts := startServer(t)
+	ts.putObject(t, "alice/f.txt", []byte("x"))
+	for _, tc := range []struct{ user, pass, want string }{
+		{"alice", "alice-pw", "perm=adfrw;"},
+		{"reader", "reader-pw", "perm=r;"},
+	} {
+		c := dialRaw(t, ts.explicit, false, ts.clientTLS(t))
+		c.secure()
+		c.login(tc.user, tc.pass)
+		data, code, _ := c.download("MLSD /", c.openData(true))
+		if code != 226 || !strings.Contains(string(data), tc.want+" f.txt\r\n") || !strings.Contains(string(data), "type=file;size=1;modify=") {
+			t.Errorf("%s: MLSD %d %q", tc.user, code, data)
+		}
+		if got := c.must("MLST f.txt", 250); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: MLST %q", tc.user, got)
+		}
+	}
+}

@@ -142,3 +142,5 @@ func wantErr(t *testing.T, what string, err, want error) {
 		t.Fatalf("%s: error %v, want %v", what, err, want)
 	}
 }
+
+var _ ftps.PermissionReporter = (*Session)(nil)

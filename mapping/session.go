@@ -162,7 +162,7 @@ func (s *Session) Stat(ctx context.Context, p string) (backends.Entry, error) {
 	case t.outside():
 		err = backends.ErrNotExist
 	case t.mount != nil && t.mount.Perm == 0:
-		err = t.need(PermAll)
+		err = fmt.Errorf("no permissions on this mount: %w", backends.ErrPermission)
 	}
 	if err != nil {
 		return backends.Entry{}, pathErr("stat", p, err)

@@ -74,14 +74,28 @@ func kindOf(err error, lookup bool) error {
 // *fs.PathError layer whose path may be absolute.
 func wrap(what string, sentinel, err error) error {
 	cause := rootCause(err)
-	switch {
-	case sentinel == nil || errors.Is(cause, sentinel):
+	if sentinel == nil || errors.Is(cause, sentinel) {
 		return fmt.Errorf("%s: %w", what, cause)
-	case cause.Error() == sentinel.Error():
-		return fmt.Errorf("%s: %w", what, sentinel)
 	}
-	return fmt.Errorf("%s: %w: %w", what, sentinel, cause)
+	return fmt.Errorf("%s: %w", what, classified{sentinel, cause})
 }
+
+// classified pairs a sentinel with the system error it was derived from.
+// Only the sentinel unwraps: ENOTEMPTY, say, is fs.ErrExist to errors.Is,
+// and an error classified as ErrNotEmpty must not also read as ErrExist.
+// The cause stays in the message.
+type classified struct {
+	sentinel, cause error
+}
+
+func (c classified) Error() string {
+	if s, x := c.sentinel.Error(), c.cause.Error(); s != x {
+		return s + ": " + x
+	}
+	return c.sentinel.Error()
+}
+
+func (c classified) Unwrap() error { return c.sentinel }
 
 func rootCause(err error) error {
 	for {

@@ -36,7 +36,7 @@ func (b *bucket) List(ctx context.Context, dir string) (backends.Lister, error) 
 	info, err := b.fs.Stat(b.path(dir))
 	switch {
 	case err != nil && isNotExist(classifyLookup(what, err)):
-		return &lister{}, nil
+		return &lister{b: b, dir: dir}, nil
 	case err != nil:
 		return nil, classifyLookup(what, err)
 	case !info.IsDir():

@@ -59,7 +59,7 @@ func putMany(t *testing.T, b backends.Bucket, n int, file func(i int) (string, [
 		first error
 		next  = make(chan int)
 	)
-	for range 8 {
+	for range 16 {
 		wg.Go(func() {
 			for i := range next {
 				key, data := file(i)

@@ -107,7 +107,7 @@ func testLastCommitWins(t *testing.T, s *suite) {
 				w    backends.Writer
 				data []byte
 			}{{wa, a}, {wc, c}} {
-				chunk := p.data[min(i*len(p.data)/3, len(p.data)):min((i+1)*len(p.data)/3, len(p.data))]
+				chunk := p.data[i*len(p.data)/3 : (i+1)*len(p.data)/3]
 				if _, err := p.w.Write(chunk); err != nil {
 					t.Fatalf("interleaved Write: %v", err)
 				}
