@@ -14,7 +14,7 @@ import (
 
 // goClient logs in with github.com/jlaffaye/ftp over explicit or implicit
 // TLS.
-func goClient(t *testing.T, ts *testServer, implicit bool, user, pass string) *ftp.ServerConn {
+func goClient(t testing.TB, ts *testServer, implicit bool, user, pass string) *ftp.ServerConn {
 	t.Helper()
 	cfg := ts.clientTLS(t)
 	opts := []ftp.DialOption{ftp.DialWithTimeout(10 * time.Second)}

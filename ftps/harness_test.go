@@ -72,7 +72,7 @@ func freePortRange() string {
 	return fmt.Sprintf("%d-%d", base, base+199)
 }
 
-func startServer(t *testing.T, opts ...func(*setup)) *testServer {
+func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := ftps.DefaultConfig()
@@ -129,7 +129,7 @@ func startServer(t *testing.T, opts ...func(*setup)) *testServer {
 
 // clientTLS trusts the server's generated certificate and caches sessions
 // so data connections can resume the control connection's session.
-func (ts *testServer) clientTLS(t *testing.T) *tls.Config {
+func (ts *testServer) clientTLS(t testing.TB) *tls.Config {
 	t.Helper()
 	pemBytes, err := os.ReadFile(ts.certFile)
 	if err != nil {
@@ -165,7 +165,7 @@ func (s *syncBuffer) String() string {
 
 // requireTool finds an external client. Under `make test` or CI a missing
 // client is a failure, never a skip.
-func requireTool(t *testing.T, name string) string {
+func requireTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err == nil {
@@ -195,7 +195,7 @@ func randomBytes(n int, seed uint64) []byte {
 }
 
 // readObject reads a key straight from the bucket, bypassing FTP.
-func (ts *testServer) readObject(t *testing.T, key string) ([]byte, error) {
+func (ts *testServer) readObject(t testing.TB, key string) ([]byte, error) {
 	t.Helper()
 	r, err := ts.bucket.Open(t.Context(), key, 0)
 	if err != nil {
@@ -206,7 +206,7 @@ func (ts *testServer) readObject(t *testing.T, key string) ([]byte, error) {
 }
 
 // putObject writes a key straight into the bucket.
-func (ts *testServer) putObject(t *testing.T, key string, data []byte) {
+func (ts *testServer) putObject(t testing.TB, key string, data []byte) {
 	t.Helper()
 	w, err := ts.bucket.Create(t.Context(), key)
 	if err != nil {
