@@ -37,7 +37,11 @@ func parsePORT(arg string) (*net.TCPAddr, error) {
 		}
 		b[i] = byte(v)
 	}
-	return &net.TCPAddr{IP: net.IPv4(b[0], b[1], b[2], b[3]), Port: int(b[4])<<8 | int(b[5])}, nil
+	port := int(b[4])<<8 | int(b[5])
+	if port == 0 {
+		return nil, errBadAddress
+	}
+	return &net.TCPAddr{IP: net.IPv4(b[0], b[1], b[2], b[3]), Port: port}, nil
 }
 
 // parseEPRT parses the RFC 2428 form <d>proto<d>addr<d>port<d>, where d is
