@@ -410,3 +410,53 @@ func TestMLSDPermFacts(t *testing.T) {
 		}
 	}
 }
+
+func TestListingForms(t *testing.T) {
+	ts := startServer(t)
+	ts.putObject(t, "alice/dir/f.txt", []byte("12345"))
+	ts.putObject(t, "alice/dir/sub/g", nil)
+	c := loggedIn(t, ts)
+	for _, tc := range []struct{ cmd, want, not string }{
+		{"LIST -la dir", " 5 ", ""},
+		{"LIST -la", "dir\r\n", ""},
+		{"LIST dir/f.txt", "f.txt\r\n", "sub"},
+		{"NLST dir", "f.txt\r\nsub\r\n", "rw"},
+		{"MLSD dir", "type=dir;", ""},
+	} {
+		data, code, text := c.download(tc.cmd, c.openData(true))
+		if code != 226 || !strings.Contains(string(data), tc.want) || (tc.not != "" && strings.Contains(string(data), tc.not)) {
+			t.Errorf("%s: %d %q\n%s", tc.cmd, code, text, data)
+		}
+	}
+	if _, code, _ := c.download("MLSD dir/f.txt", c.openData(true)); code != 550 {
+		t.Errorf("MLSD of a file: %d", code)
+	}
+	if _, code, _ := c.download("LIST missing", c.openData(true)); code != 550 {
+		t.Errorf("LIST of a missing path: %d", code)
+	}
+	if got := c.must("STAT dir", 213); !strings.Contains(got, "f.txt") {
+		t.Errorf("STAT dir: %q", got)
+	}
+}
+
+func TestSTOUAndEPSVAll(t *testing.T) {
+	ts := startServer(t)
+	c := loggedIn(t, ts)
+	dc := c.openData(true)
+	c.send("STOU")
+	code, text := c.reply()
+	if code != 150 || !strings.HasPrefix(text, "FILE: ftpsbridge-") {
+		t.Fatalf("STOU: %d %q", code, text)
+	}
+	name := strings.TrimPrefix(text, "FILE: ")
+	dc.Write([]byte("unique"))
+	dc.Close()
+	c.expect(226)
+	if got, err := ts.readObject(t, "alice/"+name); err != nil || string(got) != "unique" {
+		t.Fatalf("STOU object %q: %q %v", name, got, err)
+	}
+	c.must("EPSV ALL", 200)
+	c.must("PASV", 503)
+	c.must("PORT 127,0,0,1,200,10", 503)
+	c.must("EPSV", 229)
+}
