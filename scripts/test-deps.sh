@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Installs the external clients the end-to-end tests drive (curl, lftp)
-# from Debian's packages when they are missing. Idempotent.
+# Installs what the tests drive, from the registries, when missing:
+#   - curl and lftp (Debian packages), the FTPS clients of the end-to-end tests;
+#   - versitygw (S3) and fake-gcs-server (GCS) with `go install`, into .tools/bin;
+#   - Azurite (Azure Blob) from npm, into .tools/node.
+# Idempotent: a second run installs nothing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+tools="$PWD/.tools"
+mkdir -p "$tools/bin"
 
 need=()
 command -v curl >/dev/null || need+=(curl)
 command -v lftp >/dev/null || need+=(lftp)
+command -v node >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}"
 	sudo=""
@@ -13,5 +20,20 @@ if [ ${#need[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-curl --version | head -1
-lftp --version | head -1
+
+# Pinned versions: the ones measured on this machine kind (shared/FIELD-NOTES.md).
+if [ ! -x "$tools/bin/versitygw" ]; then
+	echo "installing versitygw v1.8.0 (about 2 minutes)"
+	GOBIN="$tools/bin" go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+fi
+if [ ! -x "$tools/bin/fake-gcs-server" ]; then
+	echo "installing fake-gcs-server v1.56.1"
+	GOBIN="$tools/bin" go install github.com/fsouza/fake-gcs-server@v1.56.1
+fi
+if [ ! -f "$tools/node/node_modules/azurite/dist/src/blob/main.js" ]; then
+	echo "installing azurite 3.37.0"
+	npm install --silent --no-audit --no-fund --prefix "$tools/node" azurite@3.37.0 >/dev/null
+fi
+
+echo "test clients: $(curl --version | head -1 | cut -d' ' -f1-2), $(lftp --version | head -1)"
+echo "test servers: versitygw, fake-gcs-server, azurite in $tools"
