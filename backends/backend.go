@@ -48,8 +48,10 @@ type Bucket interface {
 	// below it. A missing key returns ErrNotExist.
 	Stat(ctx context.Context, key string) (Entry, error)
 
-	// List streams the direct children of directory dir, page by page, in
-	// lexical order of Name. Listing a missing directory yields no entries
+	// List streams the direct children of directory dir, page by page,
+	// each name once, in lexical order: file systems order by Name,
+	// object stores by key, where directory "a" sorts as "a/" (after
+	// "a-b"). Listing a missing directory yields no entries
 	// (object stores cannot tell it from an empty one); listing a file
 	// returns ErrNotDir from List or from the first Next.
 	List(ctx context.Context, dir string) (Lister, error)

@@ -1,0 +1,143 @@
+package s3
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+// Config configures one S3 (or S3-compatible) backend.
+type Config struct {
+	// Region of the buckets; else the SDK's chain (AWS_REGION, profile).
+	// S3-compatible stores usually accept "us-east-1".
+	Region string `yaml:"region"`
+	// Endpoint and PathStyle reach S3-compatible stores (MinIO, Ceph,
+	// versitygw, Cloudflare R2, Wasabi): "https://host:port".
+	Endpoint  string `yaml:"endpoint"`
+	PathStyle bool   `yaml:"path_style"`
+	// Static credentials; when empty the SDK's default chain applies
+	// (environment, shared profile, web identity, container, IMDS).
+	AccessKeyID     string `yaml:"access_key_id"`
+	SecretAccessKey string `yaml:"secret_access_key"`
+	SessionToken    string `yaml:"session_token"`
+	// Profile selects a shared-config profile for the default chain.
+	Profile string `yaml:"profile"`
+
+	// PartSize is the multipart part size (default 16 MiB, at least
+	// 5 MiB); UploadConcurrency how many parts upload at once (default 4).
+	// Memory per upload: PartSize x (UploadConcurrency + 1).
+	PartSize          backends.Size `yaml:"part_size"`
+	UploadConcurrency int           `yaml:"upload_concurrency"`
+	// PartTimeout bounds one part's upload, retries included (default 5m).
+	PartTimeout time.Duration `yaml:"part_timeout"`
+	// MaxAttempts per request, the first included (default 5); retries
+	// back off as the SDK does.
+	MaxAttempts int `yaml:"max_attempts"`
+
+	// SSE is "", "AES256" or "aws:kms" (then SSEKMSKeyID optionally
+	// names the key; else the bucket's default KMS key).
+	SSE          string `yaml:"sse"`
+	SSEKMSKeyID  string `yaml:"sse_kms_key_id"`
+	StorageClass string `yaml:"storage_class"`
+
+	// RequestChecksum and ResponseChecksumValidation are the SDK's
+	// checksum modes: "when_supported" (the default) or "when_required".
+	// Some S3-compatible stores (older MinIO and Ceph, R2) reject the
+	// newer checksum headers: use when_required there. Uploads are
+	// integrity-checked either way: parts carry a CRC32C in the first
+	// mode and a Content-MD5 in the second.
+	RequestChecksum            string `yaml:"request_checksum"`
+	ResponseChecksumValidation string `yaml:"response_checksum_validation"`
+
+	// ListPageSize is the MaxKeys of each listing request (default 1000).
+	ListPageSize int `yaml:"list_page_size"`
+}
+
+const (
+	minPartSize     = 5 << 20
+	maxPartSize     = 5 << 30
+	defaultPartSize = 16 << 20
+	maxParts        = 10000
+)
+
+// Validate reports values S3 would refuse, naming the key.
+func (c *Config) Validate() error {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if c.PartSize != 0 && (c.PartSize < minPartSize || c.PartSize > maxPartSize) {
+		bad("part_size %s is outside S3's limits 5MiB..5GiB", c.PartSize)
+	}
+	if c.UploadConcurrency < 0 || c.UploadConcurrency > 64 {
+		bad("upload_concurrency %d must be between 1 and 64", c.UploadConcurrency)
+	}
+	if c.PartTimeout < 0 {
+		bad("part_timeout must not be negative")
+	}
+	if c.MaxAttempts < 0 {
+		bad("max_attempts must not be negative")
+	}
+	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
+		bad("access_key_id and secret_access_key go together")
+	}
+	switch c.SSE {
+	case "", "AES256", "aws:kms":
+	default:
+		bad("sse %q must be AES256 or aws:kms", c.SSE)
+	}
+	if c.SSEKMSKeyID != "" && c.SSE != "aws:kms" {
+		bad("sse_kms_key_id needs sse: aws:kms")
+	}
+	for key, v := range map[string]string{"request_checksum": c.RequestChecksum, "response_checksum_validation": c.ResponseChecksumValidation} {
+		if v != "" && v != "when_supported" && v != "when_required" {
+			bad("%s %q must be when_supported or when_required", key, v)
+		}
+	}
+	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
+		bad("endpoint %q must start with https:// (or http:// for a local test store)", c.Endpoint)
+	}
+	if c.ListPageSize < 0 || c.ListPageSize > 1000 {
+		bad("list_page_size %d must be between 1 and 1000", c.ListPageSize)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("s3: %s: %w", strings.Join(problems, "; "), backends.ErrInvalid)
+	}
+	return nil
+}
+
+// withDefaults fills in what the operator left out.
+func (c Config) withDefaults() Config {
+	if c.PartSize == 0 {
+		c.PartSize = defaultPartSize
+	}
+	if c.UploadConcurrency == 0 {
+		c.UploadConcurrency = 4
+	}
+	if c.PartTimeout == 0 {
+		c.PartTimeout = 5 * time.Minute
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 5
+	}
+	if c.ListPageSize == 0 {
+		c.ListPageSize = 1000
+	}
+	if c.RequestChecksum == "" {
+		c.RequestChecksum = "when_supported"
+	}
+	if c.ResponseChecksumValidation == "" {
+		c.ResponseChecksumValidation = "when_supported"
+	}
+	return c
+}
+
+// String describes the configuration without its secrets, for logs.
+func (c Config) String() string {
+	secret := ""
+	if c.SecretAccessKey != "" {
+		secret = " secret_access_key=[redacted]"
+	}
+	return fmt.Sprintf("s3{region=%q endpoint=%q path_style=%v access_key_id=%q%s part_size=%s upload_concurrency=%d}",
+		c.Region, c.Endpoint, c.PathStyle, c.AccessKeyID, secret, c.PartSize, c.UploadConcurrency)
+}

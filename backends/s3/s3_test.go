@@ -1,0 +1,85 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/backendtest"
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
+)
+
+// testPartSize is S3's minimum part size, so the suite's multi-part
+// cases stay small.
+const testPartSize = 5 << 20
+
+// fixture is one versitygw and a driver on it.
+type fixture struct {
+	server *testenv.S3Server
+	be     *backend
+	n      atomic.Int64
+}
+
+func newFixture(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	srv := testenv.StartS3(t)
+	cfg.Endpoint, cfg.Region, cfg.PathStyle = srv.Endpoint, srv.Region, true
+	cfg.AccessKeyID, cfg.SecretAccessKey = srv.AccessKey, srv.SecretKey
+	be, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return &fixture{server: srv, be: be.(*backend)}
+}
+
+// newBucket creates a fresh bucket on the server and returns its name.
+func (f *fixture) newBucketName(t *testing.T) string {
+	t.Helper()
+	name := fmt.Sprintf("case-%04d", f.n.Add(1))
+	if _, err := f.be.client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &name}); err != nil {
+		t.Fatalf("CreateBucket(%s): %v", name, err)
+	}
+	return name
+}
+
+func (f *fixture) bucket(t *testing.T, name string) backends.Bucket {
+	t.Helper()
+	b, err := f.be.Bucket(name)
+	if err != nil {
+		t.Fatalf("Bucket(%q): %v", name, err)
+	}
+	return b
+}
+
+// pendingUploads counts the unfinished multipart uploads in bucket.
+func (f *fixture) pendingUploads(t *testing.T, bucket string) int {
+	t.Helper()
+	out, err := f.be.client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatalf("ListMultipartUploads: %v", err)
+	}
+	return len(out.Uploads)
+}
+
+func TestConformance(t *testing.T) {
+	f := newFixture(t, Config{PartSize: testPartSize, UploadConcurrency: 4, ListPageSize: 100})
+	var current atomic.Value
+	backendtest.Run(t, func(t *testing.T) backends.Bucket {
+		name := f.newBucketName(t)
+		current.Store(name)
+		return f.bucket(t, name)
+	}, backendtest.Options{
+		PartSize: testPartSize,
+		// versitygw's posix store cannot hold "a" and "a/b" at once.
+		FileAndDirSameName: false,
+		ListPageSize:       100,
+		PendingUploads: func(t *testing.T) int {
+			return f.pendingUploads(t, current.Load().(string))
+		},
+	})
+}

@@ -1,0 +1,135 @@
+package s3
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// multipart is objstore.PartUpload for one S3 key.
+type multipart struct {
+	s        *store
+	key      string
+	uploadID string
+	started  time.Time
+}
+
+// useCRC says whether parts carry a CRC32C (the store verifies it and
+// keeps it) or, for stores that reject the newer checksum headers, a
+// Content-MD5: either way a part corrupted in transit is refused.
+func (m *multipart) useCRC() bool { return m.s.cfg.RequestChecksum != "when_required" }
+
+func crc32c(data []byte) *string {
+	var sum [4]byte
+	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(data, castagnoli))
+	return aws.String(base64.StdEncoding.EncodeToString(sum[:]))
+}
+
+func contentMD5(data []byte) *string {
+	sum := md5.Sum(data)
+	return aws.String(base64.StdEncoding.EncodeToString(sum[:]))
+}
+
+func (m *multipart) PutWhole(ctx context.Context, data []byte) error {
+	in := &s3.PutObjectInput{
+		Bucket:        &m.s.bucket,
+		Key:           &m.key,
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+	}
+	if m.useCRC() {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+		in.ChecksumCRC32C = crc32c(data)
+	} else {
+		in.ContentMD5 = contentMD5(data)
+	}
+	m.s.applyObjectSettings(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass)
+	_, err := m.s.client.PutObject(ctx, in)
+	return classify("upload", m.key, err)
+}
+
+func (m *multipart) Begin(ctx context.Context) error {
+	in := &s3.CreateMultipartUploadInput{Bucket: &m.s.bucket, Key: &m.key}
+	if m.useCRC() {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+	}
+	m.s.applyObjectSettings(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass)
+	out, err := m.s.client.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return classify("upload", m.key, err)
+	}
+	m.uploadID = aws.ToString(out.UploadId)
+	m.started = time.Now()
+	return nil
+}
+
+func (m *multipart) UploadPart(ctx context.Context, n int, data []byte) (objstore.Part, error) {
+	// The body is a bytes.Reader: seekable, so the SDK can sign it over
+	// plain http and rewind it for a retry.
+	in := &s3.UploadPartInput{
+		Bucket:        &m.s.bucket,
+		Key:           &m.key,
+		UploadId:      &m.uploadID,
+		PartNumber:    aws.Int32(int32(n)),
+		Body:          bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))),
+	}
+	if m.useCRC() {
+		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
+		in.ChecksumCRC32C = crc32c(data)
+	} else {
+		in.ContentMD5 = contentMD5(data)
+	}
+	out, err := m.s.client.UploadPart(ctx, in)
+	if err != nil {
+		return objstore.Part{}, classify("upload", m.key, err)
+	}
+	return objstore.Part{ID: aws.ToString(out.ETag), Checksum: aws.ToString(in.ChecksumCRC32C)}, nil
+}
+
+func (m *multipart) Complete(ctx context.Context, parts []objstore.Part) error {
+	done := make([]types.CompletedPart, len(parts))
+	for i, p := range parts {
+		done[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.N)), ETag: aws.String(p.ID)}
+		if p.Checksum != "" {
+			done[i].ChecksumCRC32C = aws.String(p.Checksum)
+		}
+	}
+	_, err := m.s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          &m.s.bucket,
+		Key:             &m.key,
+		UploadId:        &m.uploadID,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
+	})
+	return classify("upload", m.key, err)
+}
+
+func (m *multipart) Abort(ctx context.Context) error {
+	if m.uploadID == "" {
+		return nil
+	}
+	_, err := m.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: &m.s.bucket, Key: &m.key, UploadId: &m.uploadID,
+	})
+	if err != nil {
+		// An upload left behind costs storage until a lifecycle rule
+		// (AbortIncompleteMultipartUpload) removes it: say so loudly.
+		m.s.log.Error("multipart upload not aborted; it stays until a lifecycle rule removes it",
+			"key", m.key, "upload_id", m.uploadID, "err", classify("abort", m.key, err))
+		return classify("abort", m.key, err)
+	}
+	m.s.log.Info("multipart upload aborted", "key", m.key, "upload_id", m.uploadID, "after", since(m.started))
+	return nil
+}
