@@ -11,6 +11,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/local"
 	"github.com/ftpsbridge/ftpsbridge/backends/memory"
+	"github.com/ftpsbridge/ftpsbridge/backends/s3"
 )
 
 // driver knows one backend type: how to make its empty typed
@@ -25,6 +26,10 @@ var drivers = map[string]driver{
 	"local": {
 		newConfig: func() Validator { return &local.Config{} },
 		open:      func(c Validator) (backends.Backend, error) { return local.New(*c.(*local.Config)) },
+	},
+	"s3": {
+		newConfig: func() Validator { return &s3.Config{} },
+		open:      func(c Validator) (backends.Backend, error) { return s3.New(*c.(*s3.Config)) },
 	},
 	"memory": {
 		newConfig: func() Validator { return &memoryConfig{} },
