@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runFlows runs every end-to-end flow against one cloud.
+func runFlows(t *testing.T, c *cloud) {
+	b := startBridge(t, c)
+	t.Run("CurlUploadLftpDownload", func(t *testing.T) { testUploadDownload(t, b, c) })
+	t.Run("List2500", func(t *testing.T) { testList2500(t, b, c) })
+	t.Run("DisconnectLeavesNothing", func(t *testing.T) { testDisconnect(t, b, c) })
+	t.Run("Isolation", func(t *testing.T) { testIsolation(t, b, c) })
+}
+
+// testUploadDownload uploads with curl (explicit and implicit FTPS),
+// checks the object through the SDK, downloads with lftp and resumes a
+// cut download with curl's REST.
+func testUploadDownload(t *testing.T, b *bridge, c *cloud) {
+	curl := tool(t, "curl")
+	dir := t.TempDir()
+	// Three and a bit parts of 5 MiB: a real multipart upload.
+	data := randomData(15<<20+12345, 1)
+	src := filepath.Join(dir, "src.bin")
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, url := range []string{"ftp://" + b.explicit, "ftps://" + b.implicit} {
+		remote := url + "/up/file%20one.bin"
+		if out, err := run(t, nil, curl, append(b.curlArgs("alice"), "--ftp-create-dirs", "-T", src, remote)...); err != nil {
+			t.Fatalf("curl upload to %s: %v\n%s", url, err, out)
+		}
+		stored, err := c.read(t, "alice/up/file one.bin")
+		if err != nil || sum(stored) != sum(data) {
+			t.Fatalf("object in the bucket after upload to %s: %d bytes, %v; want %d bytes, same SHA-256", url, len(stored), err, len(data))
+		}
+	}
+	if n := c.pending(t); n > 0 {
+		t.Errorf("%d unfinished uploads after successful uploads", n)
+	}
+
+	got := filepath.Join(dir, "lftp.bin")
+	b.lftp(t, "alice", "get up/file\\ one.bin -o "+got)
+	if d, _ := os.ReadFile(got); sum(d) != sum(data) {
+		t.Fatalf("lftp download: %d bytes, want %d with the same SHA-256", len(d), len(data))
+	}
+
+	cut := filepath.Join(dir, "resumed.bin")
+	if err := os.WriteFile(cut, data[:7<<20+3], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-C", "-", "-o", cut, "ftp://"+b.explicit+"/up/file%20one.bin")...); err != nil {
+		t.Fatalf("curl resume: %v\n%s", err, out)
+	}
+	if d, _ := os.ReadFile(cut); sum(d) != sum(data) {
+		t.Fatalf("resumed download: %d bytes, want %d with the same SHA-256", len(d), len(data))
+	}
+
+	// An empty file is an object too.
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o600)
+	if out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-T", empty, "ftp://"+b.explicit+"/up/empty")...); err != nil {
+		t.Fatalf("curl upload of an empty file: %v\n%s", err, out)
+	}
+	if d, err := c.read(t, "alice/up/empty"); err != nil || len(d) != 0 {
+		t.Fatalf("empty object: %d bytes, %v", len(d), err)
+	}
+}
+
+// testList2500 stores 2,500 objects through the SDK and lists them through
+// ftpsbridge with curl (NLST) and lftp (MLSD): several store pages.
+func testList2500(t *testing.T, b *bridge, c *cloud) {
+	const n = 2500
+	keys := make(chan int)
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range keys {
+				c.put(t, fmt.Sprintf("alice/many/f%05d.txt", i), []byte("x"))
+			}
+		}()
+	}
+	for i := range n {
+		keys <- i
+	}
+	close(keys)
+	wg.Wait()
+	c.put(t, "alice/many/sub/inner.txt", []byte("y"))
+
+	out, err := run(t, nil, tool(t, "curl"), append(b.curlArgs("alice"), "--list-only", "ftp://"+b.explicit+"/many/")...)
+	if err != nil {
+		t.Fatalf("curl NLST: %v\n%s", err, out)
+	}
+	names := strings.Fields(out)
+	if len(names) != n+1 || names[0] != "f00000.txt" || names[n-1] != fmt.Sprintf("f%05d.txt", n-1) || names[n] != "sub" {
+		t.Fatalf("NLST listed %d names (first %q), want %d files and sub", len(names), first(names), n)
+	}
+	out = b.lftp(t, "alice", "cls -1 --sort=name many/")
+	if got := len(strings.Fields(out)); got != n+1 {
+		t.Fatalf("lftp cls listed %d names, want %d", got, n+1)
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// testDisconnect kills curl in the middle of a multi-part upload: the
+// upload must leave no object and no unfinished multipart upload.
+func testDisconnect(t *testing.T, b *bridge, c *cloud) {
+	curl := tool(t, "curl")
+	for _, at := range []int{0, 12 << 20} {
+		t.Run(fmt.Sprintf("after-%dMiB", at>>20), func(t *testing.T) {
+			key := fmt.Sprintf("cut-%d.bin", at)
+			cmd := exec.Command(curl, append(b.curlArgs("alice"), "-T", "-", "ftp://"+b.explicit+"/"+key)...)
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := stdin.Write(randomData(at+1, 3)); err != nil {
+				t.Fatalf("feeding curl: %v\n%s", err, out.String())
+			}
+			// Let the bytes reach the server (parts start uploading).
+			time.Sleep(time.Second)
+			cmd.Process.Kill()
+			cmd.Wait()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				_, rerr := c.read(t, "alice/"+key)
+				pending := c.pending(t)
+				if rerr != nil && pending <= 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after the client was killed: object readable: %v, %d unfinished uploads", rerr == nil, pending)
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+		})
+	}
+	// The server still serves.
+	if out, err := run(t, nil, curl, append(b.curlArgs("alice"), "--list-only", "ftp://"+b.explicit+"/")...); err != nil {
+		t.Fatalf("listing after the disconnects: %v\n%s", err, out)
+	}
+}
+
+// testIsolation: bob, on the same bucket under another prefix, can neither
+// see nor read nor overwrite nor delete alice's objects.
+func testIsolation(t *testing.T, b *bridge, c *cloud) {
+	curl := tool(t, "curl")
+	c.put(t, "alice/secret.txt", []byte("alice's"))
+	c.put(t, "bob/own.txt", []byte("bob's"))
+	out, err := run(t, nil, curl, append(b.curlArgs("bob"), "--list-only", "ftp://"+b.explicit+"/")...)
+	if err != nil || strings.Contains(out, "secret") || !strings.Contains(out, "own.txt") {
+		t.Fatalf("bob's listing: %v\n%s", err, out)
+	}
+	for _, p := range []string{"/../alice/secret.txt", "/%2E%2E/alice/secret.txt", "/alice/secret.txt", "/..%2Falice%2Fsecret.txt"} {
+		if out, err := run(t, nil, curl, append(b.curlArgs("bob"), "ftp://"+b.explicit+p)...); err == nil && strings.Contains(out, "alice's") {
+			t.Errorf("bob read alice's object through %q", p)
+		}
+	}
+	dir := t.TempDir()
+	evil := filepath.Join(dir, "evil")
+	os.WriteFile(evil, []byte("bob was here"), 0o600)
+	run(t, nil, curl, append(b.curlArgs("bob"), "-T", evil, "ftp://"+b.explicit+"/../alice/secret.txt")...)
+	run(t, nil, curl, append(b.curlArgs("bob"), "-Q", "-DELE ../alice/secret.txt", "ftp://"+b.explicit+"/")...)
+	run(t, nil, curl, append(b.curlArgs("bob"), "-Q", "-RNFR own.txt", "-Q", "-RNTO ../alice/secret.txt", "ftp://"+b.explicit+"/")...)
+	if d, err := c.read(t, "alice/secret.txt"); err != nil || string(d) != "alice's" {
+		t.Fatalf("alice's object after bob's attempts: %q, %v", d, err)
+	}
+}

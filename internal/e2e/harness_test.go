@@ -1,0 +1,227 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
+)
+
+// cloud is one store under test, seen from outside ftpsbridge.
+type cloud struct {
+	// backend is the YAML of the backends entry (without name), and
+	// bucket the bucket users map to.
+	backend string
+	bucket  string
+	// read returns the object at key as stored, through the SDK.
+	read func(t *testing.T, key string) ([]byte, error)
+	// put stores an object through the SDK, bypassing ftpsbridge.
+	put func(t *testing.T, key string, data []byte)
+	// pending counts unfinished multipart uploads or uncommitted blocks
+	// (-1 when the store keeps none visible).
+	pending func(t *testing.T) int
+}
+
+var buildOnce = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "ftpsbridge-e2e-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "ftpsbridge")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/ftpsbridge/ftpsbridge/cmd/ftpsbridge").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// bridge is a running ftpsbridge process.
+type bridge struct {
+	explicit string // host:port of the explicit FTPS listener
+	implicit string
+	certFile string // the self-signed certificate it generated
+	logs     *bytes.Buffer
+	mu       *sync.Mutex
+}
+
+func (b *bridge) Logs() string { b.mu.Lock(); defer b.mu.Unlock(); return b.logs.String() }
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+const password = "e2e-secret-pw"
+
+var hashOnce = sync.OnceValue(func() string {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), 10)
+	if err != nil {
+		panic(err)
+	}
+	return string(h)
+})
+
+// startBridge runs the binary with c as the only backend and users alice
+// (prefix alice/) and bob (prefix bob/) on c.bucket, both with every
+// permission.
+func startBridge(t *testing.T, c *cloud) *bridge {
+	t.Helper()
+	bin, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	explicit, implicit := freeAddr(t), freeAddr(t)
+	base := 20000 + rand.IntN(30000)
+	cfg := fmt.Sprintf(`server: {data_dir: %s, idle_timeout: 2m, shutdown_timeout: 10s}
+listeners: [{address: %s, tls: explicit}, {address: %s, tls: implicit}]
+passive: {port_range: %d-%d}
+backends:
+  - name: cloud
+%s
+users:
+  - {name: alice, password_hash: "%s", backend: cloud, bucket: %s, prefix: alice/, permissions: [list, download, upload, overwrite, delete, rename, mkdir]}
+  - {name: bob, password_hash: "%s", backend: cloud, bucket: %s, prefix: bob/, permissions: [list, download, upload, overwrite, delete, rename, mkdir]}
+`, dir, explicit, implicit, base, base+199, indent(c.backend, "    "), hashOnce(), c.bucket, hashOnce(), c.bucket)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "serve", "--config", path)
+	b := &bridge{explicit: explicit, implicit: implicit, certFile: filepath.Join(dir, "tls", "cert.pem"),
+		logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+	cmd.Stdout = lockedWriter{b.mu, b.logs}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("ftpsbridge exited with %v\n%s", err, b.Logs())
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Errorf("ftpsbridge did not stop on SIGTERM\n%s", b.Logs())
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", b.Logs())
+		}
+	})
+	waitBanner(t, explicit)
+	return b
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitBanner(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			c.Close()
+			if strings.HasPrefix(line, "220") {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("ftpsbridge not serving on %s", addr)
+}
+
+// tool finds an external client, failing under CI when it is missing.
+func tool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		testenv.Missing(t, name)
+	}
+	return p
+}
+
+// run runs a client with a deadline and returns its combined output.
+func run(t *testing.T, env []string, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// curlArgs are the options of every curl call: TLS required on control
+// and data, the generated certificate trusted, alice's credentials.
+func (b *bridge) curlArgs(user string) []string {
+	return []string{"-sS", "--fail", "--ssl-reqd", "--cacert", b.certFile, "--user", user + ":" + password}
+}
+
+// lftp runs one lftp command line as user, failing the test on error.
+func (b *bridge) lftp(t *testing.T, user, script string) string {
+	t.Helper()
+	lftp := tool(t, "lftp")
+	settings := "set cmd:fail-exit true; set net:max-retries 1; set net:timeout 30; " +
+		"set ftp:ssl-force true; set ftp:ssl-protect-data true; set ftp:ssl-protect-list true; " +
+		"set ssl:ca-file " + b.certFile + "; set ssl:check-hostname true; "
+	out, err := run(t, []string{"HOME=" + t.TempDir()}, lftp, "-u", user+","+password, "-e", settings+script+"; bye", "ftp://"+b.explicit)
+	if err != nil {
+		t.Fatalf("lftp %q: %v\n%s", script, err, out)
+	}
+	return out
+}
+
+func randomData(n int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, seed*31+7))
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = byte(r.Uint32())
+	}
+	return out
+}
+
+func sum(b []byte) string { return fmt.Sprintf("%x", sha256.Sum256(b)) }

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
+)
+
+func TestS3(t *testing.T) {
+	srv := testenv.StartS3(t)
+	client := s3.New(s3.Options{
+		Region:       srv.Region,
+		BaseEndpoint: aws.String(srv.Endpoint),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
+	})
+	bucket := "e2e"
+	if _, err := client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	runFlows(t, &cloud{
+		backend: fmt.Sprintf(`type: s3
+endpoint: %s
+region: %s
+path_style: true
+access_key_id: %s
+secret_access_key: %s
+part_size: 5MiB`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey),
+		bucket: bucket,
+		read: func(t *testing.T, key string) ([]byte, error) {
+			out, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+			if err != nil {
+				return nil, err
+			}
+			defer out.Body.Close()
+			return io.ReadAll(out.Body)
+		},
+		put: func(t *testing.T, key string, data []byte) {
+			_, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: bytes.NewReader(data)})
+			if err != nil {
+				t.Errorf("PutObject %s: %v", key, err)
+			}
+		},
+		pending: func(t *testing.T) int {
+			out, err := client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{Bucket: &bucket})
+			if err != nil {
+				t.Fatalf("ListMultipartUploads: %v", err)
+			}
+			return len(out.Uploads)
+		},
+	})
+}
