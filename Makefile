@@ -34,5 +34,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./mapping/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config/
 
+# Throughput and memory against the local S3 server, as ratios to the SDK
+# and to plain TLS measured in the same run (see README, Performance).
+# Not part of `make test`: it moves several GiB and takes minutes.
+bench: test-deps
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/e2e/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./ftps/
+
 clean:
 	rm -rf bin

@@ -57,6 +57,7 @@ type bridge struct {
 	certFile string // the self-signed certificate it generated
 	logs     *bytes.Buffer
 	mu       *sync.Mutex
+	pid      int
 }
 
 func (b *bridge) Logs() string { b.mu.Lock(); defer b.mu.Unlock(); return b.logs.String() }
@@ -85,7 +86,7 @@ var hashOnce = sync.OnceValue(func() string {
 // startBridge runs the binary with c as the only backend and users alice
 // (prefix alice/) and bob (prefix bob/) on c.bucket, both with every
 // permission.
-func startBridge(t *testing.T, c *cloud) *bridge {
+func startBridge(t testing.TB, c *cloud) *bridge {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
@@ -133,6 +134,7 @@ users:
 			t.Logf("server log:\n%s", b.Logs())
 		}
 	})
+	b.pid = cmd.Process.Pid
 	waitBanner(t, explicit)
 	return b
 }
@@ -145,7 +147,7 @@ func indent(s, prefix string) string {
 	return strings.Join(lines, "\n")
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,7 +157,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func waitBanner(t *testing.T, addr string) {
+func waitBanner(t testing.TB, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -173,7 +175,7 @@ func waitBanner(t *testing.T, addr string) {
 }
 
 // tool finds an external client, failing under CI when it is missing.
-func tool(t *testing.T, name string) string {
+func tool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -183,7 +185,7 @@ func tool(t *testing.T, name string) string {
 }
 
 // run runs a client with a deadline and returns its combined output.
-func run(t *testing.T, env []string, name string, args ...string) (string, error) {
+func run(t testing.TB, env []string, name string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()

@@ -1,0 +1,277 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
+)
+
+// The S3 benchmark of `make bench`. The machines are small and noisy, so
+// it reports ratios measured in one run, alternating the contenders round
+// by round, never absolute targets:
+//   - upload: 1 GiB through ftpsbridge with curl, against the same file
+//     sent straight to the store with the SDK (multipart, same part size
+//     and concurrency): the store is the ceiling;
+//   - download: the same 1 GiB through ftpsbridge with curl, against curl
+//     fetching it from `openssl s_server -WWW` over one TLS 1.3
+//     connection: TLS on these cores is the ceiling;
+//   - peak RSS growth of a fresh server while 8 clients upload 256 MiB
+//     each at once, per upload, against part_size x (concurrency+1) + 4 MiB.
+
+const (
+	benchSize     = 1 << 30
+	benchPartSize = 16 << 20
+	benchConc     = 4
+	rssClients    = 8
+	rssSize       = 256 << 20
+)
+
+func BenchmarkS3(b *testing.B) {
+	curl := tool(b, "curl")
+	openssl := tool(b, "openssl")
+	srv := testenv.StartS3(b)
+	client := s3.New(s3.Options{
+		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
+	})
+	bucket := "bench"
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		b.Fatal(err)
+	}
+	c := &cloud{bucket: bucket, backend: fmt.Sprintf(`type: s3
+endpoint: %s
+region: %s
+path_style: true
+access_key_id: %s
+secret_access_key: %s
+part_size: %d
+upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey, benchPartSize, benchConc)}
+
+	dir := b.TempDir()
+	big := filepath.Join(dir, "big.bin")
+	writeRandomFile(b, big, benchSize)
+	br := startBridge(b, c)
+	tlsURL := startOpenSSL(b, openssl, dir, br)
+
+	rounds := 3
+	if v, err := strconv.Atoi(os.Getenv("FTPSBRIDGE_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
+	var up, direct, down, ceiling []float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for r := range rounds {
+			up = append(up, mbps(benchSize, timed(b, func() error {
+				return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", big, "ftp://"+br.explicit+"/big.bin")...)
+			})))
+			checkSize(b, client, bucket, "alice/big.bin", benchSize)
+			direct = append(direct, mbps(benchSize, timed(b, func() error {
+				return sdkUpload(client, bucket, "direct/big.bin", big)
+			})))
+			down = append(down, mbps(benchSize, timed(b, func() error {
+				return runQuiet(b, curl, append(br.curlArgs("alice"), "-o", "/dev/null", "ftp://"+br.explicit+"/big.bin")...)
+			})))
+			ceiling = append(ceiling, mbps(benchSize, timed(b, func() error {
+				return runQuiet(b, curl, "-sS", "--fail", "--tlsv1.3", "--cacert", br.certFile, "-o", "/dev/null", tlsURL)
+			})))
+			b.Logf("round %d: upload %.0f MB/s (SDK direct %.0f), download %.0f MB/s (TLS ceiling %.0f)",
+				r+1, up[len(up)-1], direct[len(direct)-1], down[len(down)-1], ceiling[len(ceiling)-1])
+		}
+	}
+	b.StopTimer()
+	growth := rssPerUpload(b, c, curl, dir)
+
+	report := func(name string, v float64, unit string) { b.ReportMetric(v, unit); b.Logf("%-34s %8.2f %s", name, v, unit) }
+	report("upload through ftpsbridge", median(up), "upload-MB/s")
+	report("upload with the SDK directly", median(direct), "sdk-MB/s")
+	report("upload ratio (target >= 0.90)", median(up)/median(direct), "upload-ratio")
+	report("download through ftpsbridge", median(down), "download-MB/s")
+	report("download over plain TLS 1.3", median(ceiling), "tls-MB/s")
+	report("download ratio (target >= 0.80)", median(down)/median(ceiling), "download-ratio")
+	report("peak RSS growth per upload", growth, "MiB/upload")
+	report("bound: part x (concurrency+1) + 4", float64(benchPartSize*(benchConc+1))/(1<<20)+4, "MiB-bound")
+}
+
+func writeRandomFile(tb testing.TB, path string, size int64) {
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.CopyN(f, rand.Reader, size); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// startOpenSSL serves dir over HTTPS (TLS 1.3) with the certificate the
+// bridge generated, and returns the URL of big.bin.
+func startOpenSSL(tb testing.TB, openssl, dir string, br *bridge) string {
+	addr := freeAddr(tb)
+	cmd := exec.Command(openssl, "s_server", "-accept", addr, "-cert", br.certFile,
+		"-key", filepath.Join(filepath.Dir(br.certFile), "key.pem"), "-WWW", "-tls1_3", "-quiet")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := exec.Command("curl", "-s", "--cacert", br.certFile, "-o", "/dev/null", "https://"+addr+"/").CombinedOutput(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "https://" + addr + "/big.bin"
+}
+
+func runQuiet(tb testing.TB, name string, args ...string) error {
+	out, err := run(tb, nil, name, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %v\n%s", name, err, out)
+	}
+	return nil
+}
+
+func timed(tb testing.TB, f func() error) time.Duration {
+	start := time.Now()
+	if err := f(); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func checkSize(tb testing.TB, client *s3.Client, bucket, key string, want int64) {
+	out, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil || aws.ToInt64(out.ContentLength) != want {
+		tb.Fatalf("%s after upload: %v, %d bytes, want %d", key, err, aws.ToInt64(out.ContentLength), want)
+	}
+}
+
+// sdkUpload is the baseline: the file sent as a multipart upload with the
+// SDK alone, with the part size and concurrency ftpsbridge uses, parts
+// read from the file (seekable, as the SDK wants over plain http).
+func sdkUpload(client *s3.Client, bucket, key, path string) error {
+	ctx := context.Background()
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	mp, err := client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &bucket, Key: &key, ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c})
+	if err != nil {
+		return err
+	}
+	n := int((st.Size() + benchPartSize - 1) / benchPartSize)
+	parts := make([]types.CompletedPart, n)
+	errs := make([]error, n)
+	sem := make(chan struct{}, benchConc)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			off := int64(i) * benchPartSize
+			size := min(benchPartSize, st.Size()-off)
+			out, err := client.UploadPart(ctx, &s3.UploadPartInput{
+				Bucket: &bucket, Key: &key, UploadId: mp.UploadId, PartNumber: aws.Int32(int32(i + 1)),
+				Body: io.NewSectionReader(f, off, size), ContentLength: aws.Int64(size),
+				ChecksumAlgorithm: types.ChecksumAlgorithmCrc32c,
+			})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			parts[i] = types.CompletedPart{PartNumber: aws.Int32(int32(i + 1)), ETag: out.ETag, ChecksumCRC32C: out.ChecksumCRC32C}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	_, err = client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: &bucket, Key: &key, UploadId: mp.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	return err
+}
+
+// rssPerUpload starts a fresh server, lets rssClients upload rssSize bytes
+// each at once, and returns its peak RSS growth per upload in MiB.
+func rssPerUpload(b *testing.B, c *cloud, curl, dir string) float64 {
+	br := startBridge(b, c)
+	src := filepath.Join(dir, "rss.bin")
+	writeRandomFile(b, src, rssSize)
+	if err := runQuiet(b, curl, append(br.curlArgs("alice"), "--list-only", "ftp://"+br.explicit+"/")...); err != nil {
+		b.Fatal(err)
+	}
+	base := procStatus(b, br.pid, "VmRSS")
+	var wg sync.WaitGroup
+	errs := make([]error, rssClients)
+	for i := range rssClients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = runQuiet(b, curl, append(br.curlArgs("alice"), "-T", src, fmt.Sprintf("ftp://%s/rss-%d.bin", br.explicit, i))...)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	peak := procStatus(b, br.pid, "VmHWM")
+	b.Logf("RSS: %d MiB before, peak %d MiB during %d uploads of %d MiB", base>>10, peak>>10, rssClients, rssSize>>20)
+	return float64(peak-base) / 1024 / rssClients
+}
+
+// procStatus returns a /proc/PID/status field in KiB.
+func procStatus(tb testing.TB, pid int, field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	tb.Fatalf("no %s in /proc/%d/status", field, pid)
+	return 0
+}
