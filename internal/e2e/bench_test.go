@@ -99,7 +99,10 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 	b.StopTimer()
 	growth := rssPerUpload(b, c, curl, dir)
 
-	report := func(name string, v float64, unit string) { b.ReportMetric(v, unit); b.Logf("%-34s %8.2f %s", name, v, unit) }
+	report := func(name string, v float64, unit string) {
+		b.ReportMetric(v, unit)
+		b.Logf("%-34s %8.2f %s", name, v, unit)
+	}
 	report("upload through ftpsbridge", median(up), "upload-MB/s")
 	report("upload with the SDK directly", median(direct), "sdk-MB/s")
 	report("upload ratio (target >= 0.90)", median(up)/median(direct), "upload-ratio")
