@@ -15,11 +15,11 @@ import (
 // growAfterShare: parts keep PartSize for the first MaxParts/growAfterShare
 // parts; after that each part is sized written/(MaxParts/growAfterShare),
 // so the stream grows by that fraction per part. With S3's 10,000 parts
-// and 16 MiB that is 32 GiB at the first size, then growth by e^4 over the
+// and 16 MiB that is 31.25 GiB at the first size, then growth by e^4 over the
 // remaining 8,000 parts: about 1.7 TiB before the part limit, with parts
 // of about 512 MiB at 1 TiB. A stream never learns its size in advance
 // (STOR carries none), so this is the trade: constant memory for files up
-// to 32 GiB, slowly growing parts beyond, never a late failure below the
+// to 31.25 GiB, slowly growing parts beyond, never a late failure below the
 // store's own object size limit.
 const growAfterShare = 5
 
@@ -285,6 +285,12 @@ func (w *partWriter) Commit() error {
 	w.state = committing
 	begun := w.begun
 	w.mu.Unlock()
+	// A cancelled upload must not commit, even if the store would take
+	// a request on a dead context (the abort runs asynchronously).
+	if err := w.ctx.Err(); err != nil {
+		w.abort()
+		return fmt.Errorf("upload cancelled: %w", err)
+	}
 
 	err := w.finish(begun)
 	if err != nil {

@@ -1,0 +1,26 @@
+package objstore
+
+import (
+	"testing"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/backendtest"
+)
+
+// TestConformanceFake runs the suite over the in-memory fake store: the
+// directory emulation's logic, including a file and a directory of one
+// name, which versitygw cannot hold. The drivers' own tests run the same
+// suite against real servers.
+func TestConformanceFake(t *testing.T) {
+	const part = 64 << 10
+	var current *fakeStore
+	backendtest.Run(t, func(t *testing.T) backends.Bucket {
+		current = newFakeStore(PartOptions{PartSize: part, Concurrency: 3, MaxParts: 10000})
+		return NewBucket(current, Options{ListPageSize: 100})
+	}, backendtest.Options{
+		PartSize:           part,
+		FileAndDirSameName: true,
+		ListPageSize:       100,
+		PendingUploads:     func(t *testing.T) int { return current.pendingUploads() },
+	})
+}

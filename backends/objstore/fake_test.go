@@ -1,0 +1,207 @@
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+// fakeStore is an in-memory Store with S3's semantics (flat keys, "a" and
+// "a/b" at once, delimiter listings in key order), for unit tests of the
+// logic in this package. The drivers are tested against real servers.
+type fakeStore struct {
+	mu      sync.Mutex
+	objects map[string]fakeObject
+	pending map[*fakeUpload]bool
+	version int
+	opts    PartOptions
+}
+
+type fakeObject struct {
+	data    []byte
+	mod     time.Time
+	version string
+}
+
+func newFakeStore(opts PartOptions) *fakeStore {
+	return &fakeStore{objects: map[string]fakeObject{}, pending: map[*fakeUpload]bool{}, opts: opts}
+}
+
+func (s *fakeStore) Head(_ context.Context, key string) (Object, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[key]
+	if !ok {
+		return Object{}, fmt.Errorf("%q: %w", key, backends.ErrNotExist)
+	}
+	return Object{Key: key, Size: int64(len(o.data)), ModTime: o.mod, Version: o.version}, nil
+}
+
+func (s *fakeStore) List(_ context.Context, prefix, token string, limit int) (Page, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.objects))
+	for k := range s.objects {
+		if strings.HasPrefix(k, prefix) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	if limit <= 0 {
+		limit = 1000
+	}
+	var page Page
+	n := 0
+	for _, k := range keys {
+		if k <= token {
+			continue
+		}
+		if n == limit {
+			page.Next = token
+			break
+		}
+		rest := k[len(prefix):]
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			p := prefix + rest[:i+1]
+			if len(page.Prefixes) == 0 || page.Prefixes[len(page.Prefixes)-1] != p {
+				page.Prefixes = append(page.Prefixes, p)
+				n++
+			}
+			// Skip the rest of this prefix, as S3 does.
+			token = p + "\xff"
+			continue
+		}
+		o := s.objects[k]
+		page.Objects = append(page.Objects, Object{Key: k, Size: int64(len(o.data)), ModTime: o.mod, Version: o.version})
+		n++
+		token = k
+	}
+	return page, nil
+}
+
+func (s *fakeStore) Get(_ context.Context, key string, offset int64, version string) (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[key]
+	if !ok {
+		return nil, fmt.Errorf("%q: %w", key, backends.ErrNotExist)
+	}
+	if version != "" && o.version != version {
+		return nil, fmt.Errorf("%q changed: %w", key, backends.ErrTransient)
+	}
+	return io.NopCloser(bytes.NewReader(o.data[offset:])), nil
+}
+
+func (s *fakeStore) put(key string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.version++
+	s.objects[key] = fakeObject{data: data, mod: time.Now(), version: fmt.Sprint(s.version)}
+}
+
+func (s *fakeStore) PutEmpty(_ context.Context, key string) error { s.put(key, nil); return nil }
+
+func (s *fakeStore) Create(ctx context.Context, key string) (backends.Writer, error) {
+	return NewPartWriter(ctx, &fakeUpload{s: s, key: key}, s.opts), nil
+}
+
+func (s *fakeStore) Copy(_ context.Context, src Object, dst string) error {
+	s.mu.Lock()
+	o, ok := s.objects[src.Key]
+	s.mu.Unlock()
+	if !ok || o.version != src.Version {
+		return fmt.Errorf("copy source: %w", backends.ErrTransient)
+	}
+	s.put(dst, slices.Clone(o.data))
+	return nil
+}
+
+func (s *fakeStore) Delete(_ context.Context, key string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.objects, key)
+	return nil
+}
+
+func (s *fakeStore) pendingUploads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.pending)
+}
+
+// fakeUpload is a PartUpload into fakeStore, with hooks for tests.
+type fakeUpload struct {
+	s     *fakeStore
+	key   string
+	mu    sync.Mutex
+	parts map[int][]byte
+	// onPart, when set, runs in UploadPart before the part is stored.
+	onPart  func(ctx context.Context, n int) error
+	begins  int
+	whole   int
+	aborted int
+}
+
+func (u *fakeUpload) PutWhole(_ context.Context, data []byte) error {
+	u.whole++
+	u.s.put(u.key, slices.Clone(data))
+	return nil
+}
+
+func (u *fakeUpload) Begin(context.Context) error {
+	u.mu.Lock()
+	u.begins++
+	u.parts = map[int][]byte{}
+	u.mu.Unlock()
+	u.s.mu.Lock()
+	u.s.pending[u] = true
+	u.s.mu.Unlock()
+	return nil
+}
+
+func (u *fakeUpload) UploadPart(ctx context.Context, n int, data []byte) (Part, error) {
+	if u.onPart != nil {
+		if err := u.onPart(ctx, n); err != nil {
+			return Part{}, err
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.parts[n] = slices.Clone(data)
+	return Part{ID: fmt.Sprint("etag-", n)}, nil
+}
+
+func (u *fakeUpload) Complete(_ context.Context, parts []Part) error {
+	u.mu.Lock()
+	var all []byte
+	for i, p := range parts {
+		if p.N != i+1 || p.ID != fmt.Sprint("etag-", p.N) {
+			u.mu.Unlock()
+			return fmt.Errorf("part %d out of order or wrong ID: %+v: %w", i+1, p, backends.ErrInvalid)
+		}
+		all = append(all, u.parts[p.N]...)
+	}
+	u.mu.Unlock()
+	u.s.put(u.key, all)
+	u.s.mu.Lock()
+	delete(u.s.pending, u)
+	u.s.mu.Unlock()
+	return nil
+}
+
+func (u *fakeUpload) Abort(context.Context) error {
+	u.mu.Lock()
+	u.aborted++
+	u.mu.Unlock()
+	u.s.mu.Lock()
+	delete(u.s.pending, u)
+	u.s.mu.Unlock()
+	return nil
+}
