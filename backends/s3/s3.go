@@ -30,6 +30,12 @@ import (
 // New builds the SDK client; it makes no request, so a store that is down
 // at start-up fails the first command, not the server.
 func New(cfg Config) (backends.Backend, error) {
+	return newBackend(cfg, nil)
+}
+
+// newBackend is New, with the HTTP client replaced when one is given
+// (tests inspect the requests).
+func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -83,6 +89,9 @@ func New(cfg Config) (backends.Backend, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		if httpClient != nil {
+			o.HTTPClient = httpClient
+		}
 	})
 	return &backend{client: client, cfg: cfg, log: slog.Default().With("backend", "s3")}, nil
 }
