@@ -51,6 +51,11 @@ type Config struct {
 	RequestChecksum            string `yaml:"request_checksum"`
 	ResponseChecksumValidation string `yaml:"response_checksum_validation"`
 
+	// SignPayload includes the SHA-256 of every upload's bytes in the
+	// request signature. Off by default: TLS protects the bytes in
+	// transit and the store verifies each part's checksum anyway.
+	SignPayload bool `yaml:"sign_payload"`
+
 	// ListPageSize is the MaxKeys of each listing request (default 1000).
 	ListPageSize int `yaml:"list_page_size"`
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -113,6 +114,18 @@ func (s *store) Create(ctx context.Context, key string) (backends.Writer, error)
 func (s *store) Delete(ctx context.Context, key string) error {
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key})
 	return classify("delete", key, err)
+}
+
+// payloadOptions skip the SHA-256 of the payload in the request
+// signature unless sign_payload is set: TLS already protects the bytes
+// in transit and the CRC32C or Content-MD5 every upload carries is
+// verified by the store, so the hash would cost a full pass over every
+// byte (a large share of a 2-core server's upload budget) for nothing.
+func (s *store) payloadOptions() []func(*s3.Options) {
+	if s.cfg.SignPayload {
+		return nil
+	}
+	return []func(*s3.Options){s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)}
 }
 
 // applyObjectSettings sets the encryption and storage class the operator

@@ -56,7 +56,7 @@ func (m *multipart) PutWhole(ctx context.Context, data []byte) error {
 		in.ContentMD5 = contentMD5(data)
 	}
 	m.s.applyObjectSettings(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass)
-	_, err := m.s.client.PutObject(ctx, in)
+	_, err := m.s.client.PutObject(ctx, in, m.s.payloadOptions()...)
 	return classify("upload", m.key, err)
 }
 
@@ -92,7 +92,7 @@ func (m *multipart) UploadPart(ctx context.Context, n int, data []byte) (objstor
 	} else {
 		in.ContentMD5 = contentMD5(data)
 	}
-	out, err := m.s.client.UploadPart(ctx, in)
+	out, err := m.s.client.UploadPart(ctx, in, m.s.payloadOptions()...)
 	if err != nil {
 		return objstore.Part{}, classify("upload", m.key, err)
 	}
