@@ -3,6 +3,8 @@ package ftps
 import (
 	"context"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 
@@ -38,6 +40,33 @@ type LoginInfo struct {
 	// PeerCertificates holds the verified client certificate chain, if the
 	// client presented one on the control connection.
 	PeerCertificates []*x509.Certificate
+}
+
+// Errors a FileSystem or Authenticator may return that have a reply of
+// their own. Each wraps the storage sentinel it refines, so code that
+// only knows the storage vocabulary still classifies it.
+var (
+	// ErrCrossMount is returned by Rename when from and to lie in
+	// different storage (two mounts on different buckets): 550.
+	ErrCrossMount = fmt.Errorf("rename across mounts: %w", backends.ErrUnsupported)
+	// ErrFileTooLarge is returned by an upload's Write or Commit when the
+	// file exceeds the user's size limit: the upload is discarded, 552.
+	ErrFileTooLarge = fmt.Errorf("file exceeds the upload size limit: %w", backends.ErrQuota)
+	// ErrSessionLimit is returned by Login when the credentials are good
+	// but the user already has as many sessions as allowed: 530, and it
+	// does not count as a failed login.
+	ErrSessionLimit = errors.New("too many sessions for this user")
+)
+
+// Revocable is implemented by a FileSystem whose login can be withdrawn
+// while the session is open: the user was removed, disabled or expired,
+// or their credentials changed, by a configuration reload. The front end
+// asks before every command and, on an error, answers 421 and closes.
+//
+// A FileSystem that implements io.Closer is closed when its session ends
+// (on QUIT, disconnect, or a new AUTH that resets the login).
+type Revocable interface {
+	Authorized() error
 }
 
 // Authenticator checks credentials and opens the user's FileSystem.

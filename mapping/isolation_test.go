@@ -2,7 +2,10 @@ package mapping
 
 import (
 	"context"
+	"io"
+	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
@@ -156,4 +159,156 @@ func aliceTries(t *testing.T, ctx context.Context, alice ftps.FileSystem, p stri
 	if err := upload(alice, "/mine", 0, "alice-mine"); err != nil {
 		t.Fatalf("alice cannot write her own file: %v", err)
 	}
+}
+
+// fuzzWorld is the shared state of FuzzIsolation: two users on one
+// bucket, one of them with a second bucket too, built once per process
+// (logins are bypassed: a bcrypt check per input would slow the fuzzer a
+// hundredfold, and authentication is not what is fuzzed).
+type fuzzWorld struct {
+	shared, other *recordingBucket
+	users         *Users
+	// allowed lists, per user, the bucket and prefixes they may touch.
+	allowed map[string]map[*recordingBucket][]string
+}
+
+var fuzzWorldOnce = sync.OnceValues(func() (*fuzzWorld, error) {
+	be := newRecordingBackend(memory.New())
+	w := &fuzzWorld{}
+	var err error
+	if w.shared, err = be.bucket("shared"); err != nil {
+		return nil, err
+	}
+	if w.other, err = be.bucket("other"); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword("fuzz")
+	if err != nil {
+		return nil, err
+	}
+	w.users, err = New([]UserConfig{
+		{Name: "alice", PasswordHash: hash, Backend: "mem", Bucket: "shared", Prefix: "alice", Permissions: []string{"*"}},
+		{Name: "bob", PasswordHash: hash, Home: "/in", Mounts: []MountConfig{
+			{Path: "/in", Backend: "mem", Bucket: "shared", Prefix: "bob/in", Permissions: []string{"*"}},
+			{Path: "/out/reports", Backend: "mem", Bucket: "shared", Prefix: "bob/out", Permissions: []string{"list", "download", "rename"}},
+			{Path: "/archive", Backend: "mem", Bucket: "other", Prefix: "bob", Permissions: []string{"*"}},
+		}},
+	}, map[string]backends.Backend{"mem": be})
+	if err != nil {
+		return nil, err
+	}
+	w.allowed = map[string]map[*recordingBucket][]string{
+		"alice": {w.shared: {"alice"}},
+		"bob":   {w.shared: {"bob/in", "bob/out"}, w.other: {"bob"}},
+	}
+	seeds := map[*recordingBucket][]string{
+		w.shared: {"alice/mine", "alice/d/x", "bob/in/mine", "bob/out/r.csv", "alicex/s", "bobx/s", "etc/passwd", "x"},
+		w.other:  {"bob/mine", "alice/mine", "x"},
+	}
+	for b, keys := range seeds {
+		for _, k := range keys {
+			owner, _, _ := strings.Cut(k, "/")
+			if err := putErr(b, k, "seed-"+owner); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return w, nil
+})
+
+func putErr(b backends.Bucket, key, data string) error {
+	w, err := b.Create(context.Background(), key)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, data); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}
+
+// FuzzIsolation runs every operation as alice or bob, from any working
+// directory, on any path, and checks that storage is asked only about
+// keys under that user's own prefixes and that nothing of the other
+// user's comes back.
+func FuzzIsolation(f *testing.F) {
+	for _, p := range hostilePaths {
+		f.Add(uint8(0), "/", p)
+		f.Add(uint8(1), "/in", p)
+	}
+	f.Add(uint8(1), "/out/reports", "../../archive/../in/x")
+	f.Add(uint8(1), "/archive", "../out/reports/r.csv")
+	f.Add(uint8(0), "/d", "../../bob/in/mine")
+	f.Fuzz(func(t *testing.T, who uint8, cwd, arg string) {
+		w, err := fuzzWorldOnce()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, other := "alice", "bob"
+		if who%2 == 1 {
+			name, other = "bob", "alice"
+		}
+		usr := w.users.set.Load().byName[name]
+		s := w.users.open(usr, netip.Addr{}, nil)
+		defer s.Close()
+		startShared, startOther := len(w.shared.touched()), len(w.other.touched())
+
+		fuzzOps(t, s, ftpJoin(cwd, arg), name, other)
+
+		for b, start := range map[*recordingBucket]int{w.shared: startShared, w.other: startOther} {
+			for _, k := range b.touched()[start:] {
+				if !underAny(k, w.allowed[name][b]) {
+					t.Fatalf("%s's operations on %q touched key %q", name, ftpJoin(cwd, arg), k)
+				}
+			}
+		}
+	})
+}
+
+// fuzzOps runs each operation on p as user name; the read ones must
+// not return anything written by, or seeded for, other.
+func fuzzOps(t *testing.T, s *Session, p, name, other string) {
+	ctx := context.Background()
+	leak := func(data string) bool {
+		return strings.Contains(data, "seed-"+other) || strings.Contains(data, "by-"+other) ||
+			strings.Contains(data, "seed-etc") || strings.Contains(data, "seed-x")
+	}
+	if data, err := download(s, p, 0); err == nil && leak(data) {
+		t.Fatalf("%s read %q from %q", name, data, p)
+	}
+	_, _ = s.Stat(ctx, p)
+	if l, err := s.List(ctx, p); err == nil {
+		for {
+			page, err := l.Next(ctx)
+			if err != nil {
+				break
+			}
+			for _, e := range page {
+				if leak(e.Name) {
+					t.Fatalf("%s listed %q in %q", name, e.Name, p)
+				}
+			}
+		}
+		l.Close()
+	}
+	_ = upload(s, p, 0, "by-"+name)
+	_ = upload(s, p, 2, "by-"+name)
+	_ = s.Mkdir(ctx, p)
+	_ = s.Rename(ctx, p, s.home+"/fuzz-stolen")
+	if data, err := download(s, s.home+"/fuzz-stolen", 0); err == nil && leak(data) {
+		t.Fatalf("%s renamed %q and got %q", name, p, data)
+	}
+	_ = s.Rename(ctx, s.home+"/fuzz-stolen", p)
+	_ = s.Delete(ctx, p)
+	_ = s.Rmdir(ctx, p)
+}
+
+func underAny(key string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if key == p || strings.HasPrefix(key, p+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
 // multiMount builds a session with a root mount and two mounts below it:
@@ -112,7 +113,8 @@ func TestMountPermissionsAndRename(t *testing.T) {
 		t.Errorf("rename stored %q", data)
 	}
 	// Another bucket: no rename.
-	wantErr(t, "rename across buckets", s.Rename(ctx, "/f", "/inbound/f"), backends.ErrUnsupported)
+	wantErr(t, "rename across buckets", s.Rename(ctx, "/f", "/inbound/f"), ftps.ErrCrossMount)
+	wantErr(t, "rename across buckets", s.Rename(ctx, "/inbound/up", "/g"), backends.ErrUnsupported)
 	// Rename needs the permission on both sides.
 	wantErr(t, "rename needs both", s.Rename(ctx, "/f", "/pub/docs/f"), nil)
 	s2, err := NewSession("/",
@@ -156,4 +158,49 @@ func TestNoRootMount(t *testing.T) {
 	if k := b.touched(); len(k) != 0 {
 		t.Fatalf("operations outside the mounts touched %q", k)
 	}
+}
+
+// TestUserMounts configures the partner drop box of the README through
+// Users: /inbound write-only into one bucket, /outbound read-only from
+// another, nothing at the root but the two mount points.
+func TestUserMounts(t *testing.T) {
+	ctx := context.Background()
+	be := newTestBackend()
+	u := testUsers(t, be, UserConfig{Name: "acme", PasswordHash: testBcrypt(t, "pw"), Home: "/outbound",
+		Mounts: []MountConfig{
+			{Path: "/inbound", Backend: "mem", Bucket: "partner-drop", Prefix: "acme/", Permissions: []string{"upload"}},
+			{Path: "/outbound", Backend: "mem", Bucket: "reports", Prefix: "acme/", Permissions: []string{"list", "download"}},
+		}})
+	drop, reports := testBucket(t, be, "partner-drop"), testBucket(t, be, "reports")
+	put(t, reports, "acme/2027-01.csv", "report")
+	put(t, reports, "other/2027-01.csv", "not acme's")
+	fs, err := login(u, "acme", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.Home() != "/outbound" {
+		t.Errorf("home = %q", fs.Home())
+	}
+	if names, err := listNames(t, fs, "/"); err != nil || !slices.Equal(names, []string{"inbound/", "outbound/"}) {
+		t.Fatalf("root lists %q, %v", names, err)
+	}
+	if names, err := listNames(t, fs, "/outbound"); err != nil || !slices.Equal(names, []string{"2027-01.csv"}) {
+		t.Fatalf("/outbound lists %q, %v", names, err)
+	}
+	if data, err := download(fs, "/outbound/2027-01.csv", 0); err != nil || data != "report" {
+		t.Fatalf("download = %q, %v", data, err)
+	}
+	wantErr(t, "upload", upload(fs, "/inbound/orders.xml", 0, "<orders/>"), nil)
+	if data, _ := get(t, drop, "acme/orders.xml"); data != "<orders/>" {
+		t.Fatalf("upload stored %q", data)
+	}
+	_, err = listNames(t, fs, "/inbound")
+	wantErr(t, "list write-only mount", err, backends.ErrPermission)
+	_, err = fs.Open(ctx, "/inbound/orders.xml", 0)
+	wantErr(t, "download from write-only mount", err, backends.ErrPermission)
+	wantErr(t, "overwrite without permission", upload(fs, "/inbound/orders.xml", 0, "x"), backends.ErrPermission)
+	wantErr(t, "upload to read-only mount", upload(fs, "/outbound/x.csv", 0, "x"), backends.ErrPermission)
+	wantErr(t, "upload at the root", upload(fs, "/x.csv", 0, "x"), backends.ErrPermission)
+	wantErr(t, "delete from read-only mount", fs.Delete(ctx, "/outbound/2027-01.csv"), backends.ErrPermission)
+	wantErr(t, "rename across mounts", fs.Rename(ctx, "/inbound/orders.xml", "/outbound/orders.xml"), backends.ErrPermission)
 }

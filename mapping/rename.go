@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
 // Rename moves from to to. It needs "rename" on both mounts, and
@@ -38,7 +39,10 @@ func (s *Session) rename(ctx context.Context, from, to string) error {
 		return fmt.Errorf("mount points cannot be renamed or replaced: %w", backends.ErrPermission)
 	}
 	if src.mount != dst.mount && !sameBucket(src.mount.Bucket, dst.mount.Bucket) {
-		return fmt.Errorf("rename between different storage: %w", backends.ErrUnsupported)
+		// A copy and delete between stores would hold the control
+		// connection for as long as the copy takes, and could leave both
+		// or neither copy behind if it failed half-way.
+		return ftps.ErrCrossMount
 	}
 	if src.key == dst.key {
 		// Nothing to do; and a store that renames by copy and delete
@@ -52,7 +56,27 @@ func (s *Session) rename(ctx context.Context, from, to string) error {
 	if err := checkRenameTarget(ctx, dst); err != nil {
 		return err
 	}
+	if err := s.checkRenamedName(ctx, src, dst); err != nil {
+		return err
+	}
 	return src.mount.Bucket.Rename(ctx, src.key, dst.key)
+}
+
+// checkRenamedName applies the upload name rules to a file's new name, so
+// that a rename cannot store what an upload could not ("x.csv" renamed
+// to "x.exe"). Directories are exempt: their files keep their names.
+func (s *Session) checkRenamedName(ctx context.Context, src, dst target) error {
+	if len(s.rules.allow) == 0 && len(s.rules.deny) == 0 {
+		return nil
+	}
+	e, err := src.mount.Bucket.Stat(ctx, src.key)
+	if err != nil {
+		return err
+	}
+	if e.IsDir {
+		return nil
+	}
+	return s.rules.checkFileName(dst.vpath)
 }
 
 // checkRenameTarget allows replacing an existing file only with

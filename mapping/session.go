@@ -17,9 +17,10 @@ import (
 )
 
 // Session is one logged-in user's view of storage: a virtual tree made of
-// mounts. It implements ftps.FileSystem. A Session is immutable, so it is
-// safe for concurrent use, and a user list reload does not change the view
-// of sessions that are already logged in.
+// mounts. It implements ftps.FileSystem. Its view is immutable, so it is
+// safe for concurrent use, and a user list reload does not change the
+// mounts of sessions that are already logged in; it only decides whether
+// the login still stands (Authorized).
 type Session struct {
 	mounts []*Mount // longest Path first, so the first match is the deepest
 	home   string
@@ -27,6 +28,11 @@ type Session struct {
 	// none in storage (mount points and the virtual directories above
 	// them): FTP clients hide entries with a zero time.
 	dirTime time.Time
+	// rules restrict uploads and rename targets (size, file names).
+	rules uploadRules
+	// acct is the login behind the session; nil for sessions made
+	// directly with NewSession.
+	acct *account
 }
 
 // NewSession builds a session over mounts, starting in home ("" means
@@ -152,6 +158,24 @@ func (s *Session) dirEntry(vpath string) backends.Entry {
 
 // Home returns the directory the session starts in.
 func (s *Session) Home() string { return s.home }
+
+// Authorized reports whether the session's login still stands under the
+// current user list (see Users.Replace). It implements ftps.Revocable.
+func (s *Session) Authorized() error {
+	if s.acct == nil {
+		return nil
+	}
+	return s.acct.users.recheck(s.acct)
+}
+
+// Close ends the session, so that it no longer counts against the user's
+// max_sessions. Closing twice is harmless.
+func (s *Session) Close() error {
+	if s.acct != nil && s.acct.closed.CompareAndSwap(false, true) {
+		s.acct.users.release(s.acct.name)
+	}
+	return nil
+}
 
 // Stat describes a file or directory. Any permission on the mount allows
 // it: CWD, SIZE and MDTM need it even for upload-only users.

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
 // Create starts a staged upload to p. A new file needs "upload"; replacing
@@ -44,12 +45,21 @@ func (s *Session) create(ctx context.Context, p string, offset int64) (backends.
 	if t.fixed {
 		return nil, backends.ErrIsDir
 	}
+	if err := s.rules.checkFileName(t.vpath); err != nil {
+		return nil, err
+	}
+	if max := s.rules.maxBytes; max > 0 && offset > max {
+		return nil, ftps.ErrFileTooLarge
+	}
 	if err := checkExisting(ctx, t, offset); err != nil {
 		return nil, err
 	}
 	w, err := t.mount.Bucket.Create(ctx, t.key)
 	if err != nil {
 		return nil, err
+	}
+	if s.rules.maxBytes > 0 {
+		w = &limitedWriter{Writer: w, max: s.rules.maxBytes}
 	}
 	if offset > 0 {
 		if err := copyHead(ctx, t, w, offset); err != nil {
@@ -101,4 +111,35 @@ func copyHead(ctx context.Context, t target, w io.Writer, n int64) error {
 		return fmt.Errorf("file has only %d bytes, cannot resume at %d: %w", copied, n, backends.ErrInvalid)
 	}
 	return err
+}
+
+// limitedWriter enforces upload_max_bytes on a staged upload. The bytes
+// of a resumed file's head count too: the limit is on the stored file.
+// Past the limit the upload is aborted at once, so nothing of it is ever
+// committed, whatever the caller does next.
+type limitedWriter struct {
+	backends.Writer
+	max, written int64
+	exceeded     bool
+}
+
+func (w *limitedWriter) Write(p []byte) (int, error) {
+	if w.exceeded {
+		return 0, ftps.ErrFileTooLarge
+	}
+	if int64(len(p)) > w.max-w.written {
+		w.exceeded = true
+		_ = w.Writer.Abort()
+		return 0, ftps.ErrFileTooLarge
+	}
+	n, err := w.Writer.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+func (w *limitedWriter) Commit() error {
+	if w.exceeded {
+		return ftps.ErrFileTooLarge
+	}
+	return w.Writer.Commit()
 }

@@ -5,19 +5,27 @@ import (
 	"crypto/x509"
 	"fmt"
 	"maps"
+	"net/netip"
 	"runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
-// errLoginFailed is the one error every failed login returns, so neither
-// the client nor anything that echoes errors to it can tell an unknown
-// user from a wrong password or a disabled account.
+// errLoginFailed is wrapped by every failed login, so neither the client
+// nor anything that echoes errors to it can tell an unknown user from a
+// wrong password or a disabled account. The reason after it is for the
+// server's log only.
 var errLoginFailed = fmt.Errorf("login incorrect: %w", backends.ErrPermission)
+
+// errRevoked is returned by Session.Authorized once the login no longer
+// stands.
+var errRevoked = fmt.Errorf("login revoked: %w", backends.ErrPermission)
 
 // Users authenticates the configured virtual users and opens their
 // sessions. It implements ftps.Authenticator and is safe for concurrent
@@ -31,25 +39,36 @@ type Users struct {
 	// onVerify, if set, is called with every verifier a login checks; a
 	// test hook to prove that unknown users cost a hash check too.
 	onVerify func(verifier)
+	now      func() time.Time
+
+	mu sync.Mutex
+	// active counts open sessions by user name. It outlives reloads, so
+	// max_sessions holds across them.
+	active map[string]int
 }
 
 // userSet is one immutable generation of the user list.
 type userSet struct {
 	byName map[string]*user
-	// dummy is checked instead of a real hash when the user is unknown.
+	// dummy is checked instead of a real hash when there is none to
+	// check: the user is unknown, or logs in by certificate only.
 	dummy verifier
 }
 
 type user struct {
-	hash     verifier
-	disabled bool
-	session  *Session // template, copied for each login
+	parsedUser
+	// template holds the user's mounts and home; each login copies it.
+	template *Session
 }
 
 // New validates users against stores (backend name to backend) and
 // returns the authenticator for them.
 func New(users []UserConfig, stores map[string]backends.Backend) (*Users, error) {
-	u := &Users{slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	u := &Users{
+		slots:  make(chan struct{}, runtime.GOMAXPROCS(0)),
+		now:    time.Now,
+		active: make(map[string]int),
+	}
 	if err := u.Replace(users, stores); err != nil {
 		return nil, err
 	}
@@ -57,8 +76,11 @@ func New(users []UserConfig, stores map[string]backends.Backend) (*Users, error)
 }
 
 // Replace validates a new user list and swaps it in atomically, as on
-// SIGHUP. On error the old list stays in force. Sessions already logged in
-// keep the mounts they started with.
+// SIGHUP. On error the old list stays in force. New logins see the new
+// list. Sessions already logged in keep the mounts they started with, but
+// end at their next command if their user was removed, disabled or
+// expired, lost their address from allowed_ips, or had their password,
+// auth mode or certificate binding changed (see Session.Authorized).
 func (u *Users) Replace(users []UserConfig, stores map[string]backends.Backend) error {
 	set, err := buildSet(users, stores)
 	if err != nil {
@@ -78,28 +100,34 @@ func buildSet(users []UserConfig, stores map[string]backends.Backend) (*userSet,
 	type bucketID struct{ backend, bucket string }
 	buckets := make(map[bucketID]backends.Bucket)
 	set := &userSet{byName: make(map[string]*user, len(users))}
-	hashes := make([]verifier, 0, len(users))
+	var hashes []verifier
 	for i, uc := range users {
 		p, _ := parseUser(i, uc, names) // validated above
-		id := bucketID{uc.Backend, uc.Bucket}
-		b, ok := buckets[id]
-		if !ok {
-			be := stores[uc.Backend]
-			if be == nil {
-				return nil, fielderr.New(field(i, "backend"), "backend %q is not available", uc.Backend)
+		mounts := make([]Mount, 0, len(p.mounts))
+		for _, pm := range p.mounts {
+			id := bucketID{pm.backend, pm.bucket}
+			b, ok := buckets[id]
+			if !ok {
+				be := stores[pm.backend]
+				if be == nil {
+					return nil, fielderr.New(field(i, pm.fieldOf("backend")), "backend %q is not available", pm.backend)
+				}
+				var err error
+				if b, err = be.Bucket(pm.bucket); err != nil {
+					return nil, fielderr.New(field(i, pm.fieldOf("bucket")), "%v", err)
+				}
+				buckets[id] = b
 			}
-			var err error
-			if b, err = be.Bucket(uc.Bucket); err != nil {
-				return nil, fielderr.New(field(i, "bucket"), "%v", err)
-			}
-			buckets[id] = b
+			mounts = append(mounts, Mount{Path: pm.path, Prefix: pm.prefix, Perm: pm.perm, Bucket: b})
 		}
-		s, err := NewSession(p.home, Mount{Path: "/", Prefix: p.prefix, Perm: p.perm, Bucket: b})
+		tmpl, err := NewSession(p.home, mounts...)
 		if err != nil {
 			return nil, fielderr.New(field(i, "home"), "%v", err)
 		}
-		set.byName[p.name] = &user{hash: p.hash, disabled: p.disabled, session: s}
-		hashes = append(hashes, p.hash)
+		set.byName[p.name] = &user{parsedUser: p, template: tmpl}
+		if p.hash != nil {
+			hashes = append(hashes, p.hash)
+		}
 	}
 	var err error
 	if set.dummy, err = dummyLike(typicalHash(hashes)); err != nil {
@@ -126,29 +154,78 @@ func typicalHash(hashes []verifier) verifier {
 	return best
 }
 
-// Login checks the password and opens the user's session. Every failure
-// returns the same error wrapping backends.ErrPermission, after the same
-// work: an unknown user's password is checked against a dummy hash of
-// the typical cost, a disabled user's against the real one.
+// Login checks the credentials and opens the user's session. Every
+// failure wraps the same error (backends.ErrPermission) after the same
+// work: one password check, against a dummy hash of the typical cost when
+// the user is unknown or has no password. A client certificate, if
+// presented, must be bound to the user, whatever the user's auth mode.
+// A user at max_sessions gets ftps.ErrSessionLimit.
 func (u *Users) Login(ctx context.Context, info ftps.LoginInfo) (ftps.FileSystem, error) {
 	set := u.set.Load()
 	if set == nil {
 		return nil, errLoginFailed
 	}
-	usr, found := set.byName[info.User]
-	v := set.dummy
-	if found {
-		v = usr.hash
+	usr := set.byName[info.User]
+	var leaf *x509.Certificate
+	if len(info.PeerCertificates) > 0 {
+		leaf = info.PeerCertificates[0]
 	}
-	ok, err := u.verify(ctx, v, info.Password)
+	reason, err := u.authenticate(ctx, set, usr, info.Password, leaf)
 	if err != nil {
 		return nil, err
 	}
-	if !found || !ok || usr.disabled {
-		return nil, errLoginFailed
+	ip := addrOf(info.RemoteAddr)
+	if reason == "" {
+		reason = usr.refusal(u.now(), ip)
 	}
-	s := *usr.session
-	return &s, nil
+	if reason != "" {
+		return nil, fmt.Errorf("%w: %s", errLoginFailed, reason)
+	}
+	if !u.acquire(usr) {
+		return nil, ftps.ErrSessionLimit
+	}
+	return u.open(usr, ip, leaf), nil
+}
+
+// authenticate returns why the credentials fail, or "" if they are good.
+func (u *Users) authenticate(ctx context.Context, set *userSet, usr *user, password string, leaf *x509.Certificate) (string, error) {
+	certOK := usr != nil && usr.certs.matches(leaf)
+	if usr != nil && usr.auth == authCertificate && certOK {
+		return "", nil
+	}
+	v := set.dummy
+	if usr != nil && usr.hash != nil {
+		v = usr.hash
+	}
+	ok, err := u.verify(ctx, v, password)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case usr == nil:
+		return "unknown user", nil
+	case usr.auth.needsCert() && leaf == nil:
+		return "no client certificate presented", nil
+	case leaf != nil && !certOK:
+		return "client certificate " + FingerprintOf(leaf) + " is not bound to this user", nil
+	case usr.hash == nil || !ok:
+		return "wrong password", nil
+	}
+	return "", nil
+}
+
+// refusal says why an authenticated user may not use the account now
+// from ip, or "" if they may.
+func (usr *user) refusal(now time.Time, ip netip.Addr) string {
+	switch {
+	case usr.disabled:
+		return "account disabled"
+	case usr.policy.expired(now):
+		return "account expired"
+	case !usr.policy.ipAllowed(ip):
+		return "address " + ip.String() + " not in allowed_ips"
+	}
+	return ""
 }
 
 func (u *Users) verify(ctx context.Context, v verifier, password string) (bool, error) {
@@ -166,8 +243,75 @@ func (u *Users) verify(ctx context.Context, v verifier, password string) (bool, 
 	return v.verify(password), nil
 }
 
-// PasswordRequired reports whether user must send PASS. It is always true
-// for now: certificate-only accounts come later.
-func (u *Users) PasswordRequired(user string, certs []*x509.Certificate) bool {
+// acquire counts a new session of usr, unless it is at max_sessions.
+func (u *Users) acquire(usr *user) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if max := usr.policy.maxSessions; max > 0 && u.active[usr.name] >= max {
+		return false
+	}
+	u.active[usr.name]++
 	return true
+}
+
+func (u *Users) release(name string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.active[name]--; u.active[name] <= 0 {
+		delete(u.active, name)
+	}
+}
+
+// open makes a logged-in session from the user's template.
+func (u *Users) open(usr *user, ip netip.Addr, leaf *x509.Certificate) *Session {
+	s := *usr.template
+	s.rules = usr.policy.upload
+	s.acct = &account{users: u, name: usr.name, ip: ip, leaf: leaf, auth: usr.auth, hashText: usr.hashText}
+	return &s
+}
+
+// account ties a logged-in Session to its user, for Authorized and Close.
+type account struct {
+	users    *Users
+	name     string
+	ip       netip.Addr
+	leaf     *x509.Certificate
+	auth     authMode
+	hashText string
+	closed   atomic.Bool
+}
+
+// recheck says why the session's login no longer stands under the
+// current user list, or returns nil.
+func (u *Users) recheck(a *account) error {
+	set := u.set.Load()
+	usr := set.byName[a.name]
+	var reason string
+	switch {
+	case usr == nil:
+		reason = "user removed"
+	case usr.hashText != a.hashText || usr.auth != a.auth:
+		reason = "credentials changed"
+	case a.leaf != nil && !usr.certs.matches(a.leaf):
+		reason = "client certificate no longer bound"
+	default:
+		reason = usr.refusal(u.now(), a.ip)
+	}
+	if reason != "" {
+		return fmt.Errorf("%w: %s", errRevoked, reason)
+	}
+	return nil
+}
+
+// PasswordRequired reports whether user must send PASS after USER: false
+// only for a certificate-only user whose bound certificate was presented.
+// It reveals nothing about other names: unknown users, and known ones
+// without their certificate, are asked for a password like anyone else.
+func (u *Users) PasswordRequired(user string, certs []*x509.Certificate) bool {
+	set := u.set.Load()
+	if set == nil || len(certs) == 0 {
+		return true
+	}
+	usr := set.byName[user]
+	return usr == nil || usr.auth != authCertificate || !usr.certs.matches(certs[0])
 }

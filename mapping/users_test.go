@@ -59,7 +59,7 @@ func TestLogin(t *testing.T) {
 					t.Fatalf("Login = %v, %v; want ErrPermission", fs, err)
 				}
 				// Every failure looks the same to the client.
-				if err != errLoginFailed {
+				if !errors.Is(err, errLoginFailed) {
 					t.Fatalf("Login error %v is not the common login failure", err)
 				}
 				return
