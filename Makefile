@@ -6,7 +6,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: build run test test-deps lint fuzz bench clean
+.PHONY: build run test test-deps lint fuzz bench loadtest clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ftpsbridge
@@ -33,6 +33,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzListArgs$$' -fuzztime $(FUZZTIME) ./ftps/
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./mapping/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config/
+
+# 200 concurrent FTPS sessions against the local S3 server, 20 of them
+# moving 32 MiB files; prints errors, peak RSS and p50/p99 latency.
+# `make test` runs the same test with 4 large files.
+loadtest: test-deps
+	FTPSBRIDGE_LOAD=full FTPSBRIDGE_REQUIRE_CLIENTS=1 $(GO) test -count=1 -run '^TestLoad$$' -v -timeout 20m ./internal/e2e/ | grep -E 'load:|^(---|ok|FAIL)'
 
 # Throughput and memory against the local S3 server, as ratios to the SDK
 # and to plain TLS measured in the same run (see README, Performance).

@@ -86,16 +86,30 @@ var hashOnce = sync.OnceValue(func() string {
 // startBridge runs the binary with c as the only backend and users alice
 // (prefix alice/) and bob (prefix bob/) on c.bucket, both with every
 // permission.
-func startBridge(t testing.TB, c *cloud) *bridge {
+// bridgeOptions adjust the generated configuration.
+type bridgeOptions struct {
+	server       string // extra keys of the server mapping, "k: v, k: v"
+	passivePorts int    // size of the passive range (default 200)
+}
+
+func startBridge(t testing.TB, c *cloud, opts ...func(*bridgeOptions)) *bridge {
 	t.Helper()
+	o := bridgeOptions{passivePorts: 200}
+	for _, f := range opts {
+		f(&o)
+	}
+	extra := ""
+	if o.server != "" {
+		extra = ", " + o.server
+	}
 	bin, err := buildOnce()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	explicit, implicit := freeAddr(t), freeAddr(t)
-	base := 20000 + rand.IntN(30000)
-	cfg := fmt.Sprintf(`server: {data_dir: %s, idle_timeout: 2m, shutdown_timeout: 10s}
+	base := 20000 + rand.IntN(30000-o.passivePorts)
+	cfg := fmt.Sprintf(`server: {data_dir: %s, idle_timeout: 2m, shutdown_timeout: 10s%s}
 listeners: [{address: %s, tls: explicit}, {address: %s, tls: implicit}]
 passive: {port_range: %d-%d}
 backends:
@@ -104,7 +118,7 @@ backends:
 users:
   - {name: alice, password_hash: "%s", backend: cloud, bucket: %s, prefix: alice/, permissions: [list, download, upload, overwrite, delete, rename, mkdir]}
   - {name: bob, password_hash: "%s", backend: cloud, bucket: %s, prefix: bob/, permissions: [list, download, upload, overwrite, delete, rename, mkdir]}
-`, dir, explicit, implicit, base, base+199, indent(c.backend, "    "), hashOnce(), c.bucket, hashOnce(), c.bucket)
+`, dir, extra, explicit, implicit, base, base+o.passivePorts-1, indent(c.backend, "    "), hashOnce(), c.bucket, hashOnce(), c.bucket)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

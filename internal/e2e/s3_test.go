@@ -15,6 +15,13 @@ import (
 )
 
 func TestS3(t *testing.T) {
+	runFlows(t, s3Cloud(t, "e2e", "part_size: 5MiB"))
+}
+
+// s3Cloud starts versitygw with one bucket and returns it as a cloud
+// whose backend YAML carries extra.
+func s3Cloud(t testing.TB, bucket, extra string) *cloud {
+	t.Helper()
 	srv := testenv.StartS3(t)
 	client := s3.New(s3.Options{
 		Region:       srv.Region,
@@ -22,18 +29,17 @@ func TestS3(t *testing.T) {
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
 	})
-	bucket := "e2e"
-	if _, err := client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		t.Fatal(err)
 	}
-	runFlows(t, &cloud{
+	return &cloud{
 		backend: fmt.Sprintf(`type: s3
 endpoint: %s
 region: %s
 path_style: true
 access_key_id: %s
 secret_access_key: %s
-part_size: 5MiB`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey),
+%s`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey, extra),
 		bucket: bucket,
 		read: func(t *testing.T, key string) ([]byte, error) {
 			out, err := client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
@@ -56,5 +62,5 @@ part_size: 5MiB`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey),
 			}
 			return len(out.Uploads)
 		},
-	})
+	}
 }
