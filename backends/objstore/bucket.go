@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -15,7 +16,12 @@ type Options struct {
 	// ListPageSize is the number of keys asked for per listing request;
 	// 0 leaves it to the store (1,000 in S3, GCS and Azure).
 	ListPageSize int
+	// ReadStallTimeout fails (or resumes) a download from which the
+	// store has sent nothing for this long; 0 means one minute.
+	ReadStallTimeout time.Duration
 }
+
+const defaultReadStallTimeout = time.Minute
 
 // NewBucket returns the backends.Bucket over s.
 //
@@ -25,6 +31,9 @@ type Options struct {
 // store holds both a file "a" and keys below "a/", the file wins: Stat
 // and List show the file, and the keys below stay reachable by full path.
 func NewBucket(s Store, opts Options) backends.Bucket {
+	if opts.ReadStallTimeout <= 0 {
+		opts.ReadStallTimeout = defaultReadStallTimeout
+	}
 	return &bucket{s: s, opts: opts}
 }
 
@@ -155,7 +164,7 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 	if offset >= obj.Size {
 		return io.NopCloser(strings.NewReader("")), nil
 	}
-	return newReader(ctx, b.s, obj, offset)
+	return newReader(ctx, b.s, obj, offset, b.opts.ReadStallTimeout)
 }
 
 func (b *bucket) Create(ctx context.Context, key string) (backends.Writer, error) {

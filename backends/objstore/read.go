@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -13,6 +14,11 @@ import (
 // the store breaks (a reset connection, a server that hangs up), each
 // time from the byte it reached and pinned to the same version.
 const readRetries = 3
+
+// maxResumes bounds the resumes of one download in total, so that a link
+// that keeps delivering a little and then breaking cannot hold a transfer
+// (and the client) forever.
+const maxResumes = 10
 
 // reader streams one object version from an offset, resuming broken
 // streams; it fails rather than return bytes of another version.
@@ -23,17 +29,64 @@ type reader struct {
 	pos     int64
 	body    io.ReadCloser
 	retries int
+	resumes int
 	closed  bool
+
+	// A store that stops sending would hold the download forever (HTTP
+	// clients have no read timeout), so a watchdog cancels the request
+	// when no byte has arrived for stall; the read then resumes or fails.
+	stall     time.Duration
+	watchdog  *time.Timer
+	cancelGet context.CancelFunc
 }
 
-func newReader(ctx context.Context, s Store, obj Object, offset int64) (*reader, error) {
-	r := &reader{ctx: ctx, s: s, obj: obj, pos: offset}
-	body, err := s.Get(ctx, obj.Key, offset, obj.Version)
-	if err != nil {
+func newReader(ctx context.Context, s Store, obj Object, offset int64, stall time.Duration) (*reader, error) {
+	r := &reader{ctx: ctx, s: s, obj: obj, pos: offset, stall: stall}
+	if err := r.get(); err != nil {
 		return nil, err
 	}
-	r.body = body
 	return r, nil
+}
+
+// get opens the stream at pos, under a fresh watchdog.
+func (r *reader) get() error {
+	ctx, cancel := context.WithCancel(r.ctx)
+	if r.stall > 0 {
+		r.watchdog = time.AfterFunc(r.stall, cancel)
+	}
+	body, err := r.s.Get(ctx, r.obj.Key, r.pos, r.obj.Version)
+	if err != nil {
+		r.stopWatchdog()
+		stalled := r.ctx.Err() == nil && ctx.Err() != nil
+		cancel()
+		if stalled {
+			return fmt.Errorf("reading %q: the store sent nothing for %s: %w", r.obj.Key, r.stall, backends.ErrTransient)
+		}
+		// The SDK has retried the request already.
+		return transient(err)
+	}
+	r.body, r.cancelGet = body, cancel
+	return nil
+}
+
+func (r *reader) stopWatchdog() {
+	if r.watchdog != nil {
+		r.watchdog.Stop()
+		r.watchdog = nil
+	}
+}
+
+// drop closes the current stream and its request.
+func (r *reader) drop() {
+	r.stopWatchdog()
+	if r.body != nil {
+		r.body.Close()
+		r.body = nil
+	}
+	if r.cancelGet != nil {
+		r.cancelGet()
+		r.cancelGet = nil
+	}
 }
 
 func (r *reader) Read(p []byte) (int, error) {
@@ -45,11 +98,9 @@ func (r *reader) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if r.body == nil {
-			body, err := r.s.Get(r.ctx, r.obj.Key, r.pos, r.obj.Version)
-			if err != nil {
+			if err := r.get(); err != nil {
 				return 0, err
 			}
-			r.body = body
 		}
 		if rest := r.obj.Size - r.pos; int64(len(p)) > rest {
 			p = p[:rest]
@@ -58,25 +109,32 @@ func (r *reader) Read(p []byte) (int, error) {
 		r.pos += int64(n)
 		if n > 0 {
 			r.retries = 0
+			if r.watchdog != nil {
+				r.watchdog.Reset(r.stall)
+			}
 			return n, nil
 		}
 		if err == nil {
 			continue
 		}
-		r.body.Close()
-		r.body = nil
+		r.drop()
 		if errors.Is(err, io.EOF) && r.pos >= r.obj.Size {
 			return 0, io.EOF
 		}
-		// The stream ended or broke early. Cancellation and classified
-		// store errors are final; anything else is the connection.
+		// The stream ended, broke or stalled early. Cancellation by the
+		// caller and classified store errors are final; anything else is
+		// the connection, worth resuming.
 		if r.ctx.Err() != nil {
 			return 0, r.ctx.Err()
 		}
-		if backends.Kind(err) != nil || r.retries >= readRetries {
+		if (r.retries >= readRetries || r.resumes >= maxResumes) && errors.Is(err, context.Canceled) {
+			return 0, fmt.Errorf("reading %q at byte %d of %d: the store sent nothing for %s: %w", r.obj.Key, r.pos, r.obj.Size, r.stall, backends.ErrTransient)
+		}
+		if kind := backends.Kind(err); kind != nil && !errors.Is(err, context.Canceled) || r.retries >= readRetries || r.resumes >= maxResumes {
 			return 0, fmt.Errorf("reading %q at byte %d of %d: %w", r.obj.Key, r.pos, r.obj.Size, transient(err))
 		}
 		r.retries++
+		r.resumes++
 	}
 }
 
@@ -93,8 +151,6 @@ func (r *reader) Close() error {
 		return nil
 	}
 	r.closed = true
-	if r.body != nil {
-		return r.body.Close()
-	}
+	r.drop()
 	return nil
 }

@@ -32,6 +32,9 @@ type Config struct {
 	UploadConcurrency int           `yaml:"upload_concurrency"`
 	// PartTimeout bounds one part's upload, retries included (default 5m).
 	PartTimeout time.Duration `yaml:"part_timeout"`
+	// ReadStallTimeout fails a download from which S3 has sent nothing
+	// for this long (after resuming it up to three times); default 1m.
+	ReadStallTimeout time.Duration `yaml:"read_stall_timeout"`
 	// MaxAttempts per request, the first included (default 5); retries
 	// back off as the SDK does.
 	MaxAttempts int `yaml:"max_attempts"`
@@ -79,6 +82,9 @@ func (c *Config) Validate() error {
 	}
 	if c.PartTimeout < 0 {
 		bad("part_timeout must not be negative")
+	}
+	if c.ReadStallTimeout < 0 {
+		bad("read_stall_timeout must not be negative")
 	}
 	if c.MaxAttempts < 0 {
 		bad("max_attempts must not be negative")

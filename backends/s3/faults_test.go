@@ -24,6 +24,7 @@ func faultyFixture(t *testing.T) (*fixture, *faultproxy.Proxy, backends.Bucket, 
 		Endpoint: "http://" + proxy.Addr, Region: f.server.Region, PathStyle: true,
 		AccessKeyID: f.server.AccessKey, SecretAccessKey: f.server.SecretKey,
 		PartSize: testPartSize, UploadConcurrency: 2, PartTimeout: 3 * time.Second, MaxAttempts: 3,
+		ReadStallTimeout: 300 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +138,38 @@ func TestFaultDownloadFailsCleanly(t *testing.T) {
 	if !errors.Is(err, backends.ErrTransient) {
 		t.Fatalf("read %d bytes then %v, want ErrTransient", n, err)
 	}
+}
+
+func TestFaultDownloadStalls(t *testing.T) {
+	_, proxy, b, _ := faultyFixture(t)
+	data := bytes.Repeat([]byte("stall"), 12<<20/5)
+	if err := uploadAll(b, t, "big", data); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("once", func(t *testing.T) {
+		// One stream stalls; the watchdog resumes it on a new one.
+		proxy.Set(faultproxy.Fault{StallDownAfter: 3 << 20, Times: 1})
+		if got := readAll(t, b, "big"); !bytes.Equal(got, data) {
+			t.Fatalf("read %d bytes differ from the %d stored", len(got), len(data))
+		}
+	})
+	t.Run("always", func(t *testing.T) {
+		r, err := b.Open(t.Context(), "big", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if _, err := io.ReadFull(r, make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+		proxy.Set(faultproxy.Fault{StallDownAfter: 64 << 10})
+		start := time.Now()
+		n, err := io.Copy(io.Discard, r)
+		if !errors.Is(err, backends.ErrTransient) {
+			t.Fatalf("read %d bytes then %v, want ErrTransient", n, err)
+		}
+		t.Logf("gave up after %s and %d stalls: %v", time.Since(start).Round(time.Millisecond), proxy.Cuts(), err)
+	})
 }
 
 func TestFaultSlowLinkStillWorks(t *testing.T) {

@@ -9,7 +9,6 @@
 package faultproxy
 
 import (
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -25,6 +24,9 @@ type Fault struct {
 	// StallUpAfter stops forwarding towards the store after that many
 	// bytes, without closing anything; 0 never.
 	StallUpAfter int64
+	// StallDownAfter stops forwarding back to the client after that many
+	// bytes, without closing anything; 0 never.
+	StallDownAfter int64
 	// Delay is added before forwarding each chunk.
 	Delay time.Duration
 	// Times limits the cuts and stalls to that many; 0 means no limit.
@@ -40,6 +42,9 @@ type Proxy struct {
 	mu    sync.Mutex
 	fault Fault
 	hits  int
+	// gen is closed by each Set, releasing the stalls of the previous
+	// fault.
+	gen   chan struct{}
 	conns map[net.Conn]bool
 	cut   atomic.Int64
 }
@@ -52,7 +57,7 @@ func Start(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{Addr: l.Addr().String(), target: target, l: l, conns: map[net.Conn]bool{}}
+	p := &Proxy{Addr: l.Addr().String(), target: target, l: l, conns: map[net.Conn]bool{}, gen: make(chan struct{})}
 	go p.serve()
 	t.Cleanup(p.Close)
 	return p
@@ -65,6 +70,8 @@ func (p *Proxy) Set(f Fault) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.fault, p.hits = f, 0
+	close(p.gen)
+	p.gen = make(chan struct{})
 	for c := range p.conns {
 		c.Close()
 	}
@@ -85,7 +92,7 @@ func (p *Proxy) take(f Fault) bool {
 	return true
 }
 
-// Cuts returns how many connections the proxy has cut so far.
+// Cuts returns how many connections the proxy has cut or stalled so far.
 func (p *Proxy) Cuts() int64 { return p.cut.Load() }
 
 func (p *Proxy) Close() {
@@ -110,7 +117,7 @@ func (p *Proxy) handle(client net.Conn) {
 		return
 	}
 	p.mu.Lock()
-	f := p.fault
+	f, gen := p.fault, p.gen
 	p.conns[client], p.conns[server] = true, true
 	p.mu.Unlock()
 	defer func() {
@@ -121,14 +128,14 @@ func (p *Proxy) handle(client net.Conn) {
 	}()
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); p.pipe(server, client, f, f.CutUpAfter, f.StallUpAfter) }()
-	go func() { defer wg.Done(); p.pipe(client, server, f, f.CutDownAfter, 0) }()
+	go func() { defer wg.Done(); p.pipe(server, client, f, gen, f.CutUpAfter, f.StallUpAfter) }()
+	go func() { defer wg.Done(); p.pipe(client, server, f, gen, f.CutDownAfter, f.StallDownAfter) }()
 	wg.Wait()
 }
 
 // pipe copies src to dst applying the faults; on return both ends are
 // closed (a cut is a reset, as when a link drops).
-func (p *Proxy) pipe(dst, src net.Conn, f Fault, cutAfter, stallAfter int64) {
+func (p *Proxy) pipe(dst, src net.Conn, f Fault, gen chan struct{}, cutAfter, stallAfter int64) {
 	defer func() {
 		if tc, ok := dst.(*net.TCPConn); ok {
 			tc.SetLinger(0)
@@ -145,16 +152,17 @@ func (p *Proxy) pipe(dst, src net.Conn, f Fault, cutAfter, stallAfter int64) {
 				time.Sleep(f.Delay)
 			}
 			chunk := buf[:m]
-			if cutAfter > 0 && n+int64(m) >= cutAfter && p.take(f) {
+			if cutAfter > 0 && n < cutAfter && n+int64(m) >= cutAfter && p.take(f) {
 				dst.Write(chunk[:cutAfter-n])
 				p.cut.Add(1)
 				return
 			}
-			if stallAfter > 0 && n+int64(m) >= stallAfter && p.take(f) {
+			if stallAfter > 0 && n < stallAfter && n+int64(m) >= stallAfter && p.take(f) {
 				dst.Write(chunk[:stallAfter-n])
-				// Hold the connection open, forwarding nothing, until
-				// the other side or Heal closes it.
-				io.Copy(io.Discard, src)
+				p.cut.Add(1)
+				// Stop reading, so the sender's window fills and it
+				// blocks, as behind a dead link, until the next Set.
+				<-gen
 				return
 			}
 			if _, werr := dst.Write(chunk); werr != nil {
