@@ -104,12 +104,18 @@ func (s *session) dispatch(line string) (quit bool) {
 		s.log.Debug("command", "verb", verb, "arg", arg)
 	}
 	cmd, ok := commands[verb]
+	if ok && !cmd.concurrent {
+		s.waitTransfer()
+	}
+	if s.fs != nil && s.revoked() {
+		s.abortTransfer()
+		s.reply(codeUnavailable, msgRevoked)
+		s.endReason = "login revoked"
+		return true
+	}
 	if !ok {
 		s.reply(codeNotImplemented, "Command not implemented.")
 		return false
-	}
-	if !cmd.concurrent {
-		s.waitTransfer()
 	}
 	if verb != "RNTO" && verb != "RNFR" {
 		s.renameSrc = ""

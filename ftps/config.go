@@ -38,6 +38,17 @@ type ServerConfig struct {
 	MaxSessionsPerIP int           `yaml:"max_sessions_per_ip"`
 	// Banner is the text of the 220 greeting.
 	Banner string `yaml:"banner"`
+	// LoginFailures bans addresses that keep failing to log in.
+	LoginFailures LoginFailuresConfig `yaml:"login_failures"`
+}
+
+// LoginFailuresConfig is the brute-force protection: after Max failed
+// logins within Window, from one address or for one user name, the
+// address is refused (421 at connect) for Ban. Max 0 turns it off.
+type LoginFailuresConfig struct {
+	Max    int           `yaml:"max"`
+	Window time.Duration `yaml:"window"`
+	Ban    time.Duration `yaml:"ban"`
 }
 
 // TLS modes of a listener.
@@ -103,6 +114,7 @@ func DefaultConfig() Config {
 			MaxSessions:      500,
 			MaxSessionsPerIP: 20,
 			Banner:           "ftpsbridge ready",
+			LoginFailures:    LoginFailuresConfig{Max: 5, Window: 5 * time.Minute, Ban: 15 * time.Minute},
 		},
 		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
 		Passive: PassiveConfig{PortRange: "50000-50099"},
@@ -130,6 +142,9 @@ func (c *Config) Validate() error {
 	}
 	if strings.ContainsAny(s.Banner, "\r\n") {
 		return fielderr.New("server.banner", "must be one line")
+	}
+	if err := s.LoginFailures.validate(); err != nil {
+		return err
 	}
 	if len(c.Listeners) == 0 {
 		return fielderr.New("listeners", "at least one listener is required")
@@ -167,6 +182,20 @@ func (c *Config) Validate() error {
 		if ip := net.ParseIP(h); ip == nil || ip.To4() == nil {
 			return fielderr.New("passive.public_host", "want an IPv4 address, got %q", h)
 		}
+	}
+	return nil
+}
+
+func (lf LoginFailuresConfig) validate() error {
+	switch {
+	case lf.Max < 0:
+		return fielderr.New("server.login_failures.max", "must not be negative (0 turns the protection off)")
+	case lf.Max == 0:
+		return nil
+	case lf.Window <= 0:
+		return fielderr.New("server.login_failures.window", "must be positive")
+	case lf.Ban <= 0:
+		return fielderr.New("server.login_failures.ban", "must be positive")
 	}
 	return nil
 }

@@ -2,8 +2,13 @@ package ftps
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
 )
 
 // tlsRequired reports whether this listener demands TLS for login and
@@ -29,7 +34,8 @@ func (s *session) handleAUTH(arg string) {
 	}
 	// RFC 4217 section 4: a new security context resets the login and
 	// the data protection level.
-	s.user, s.fs, s.pbsz, s.protP = "", nil, false, false
+	s.logout()
+	s.pbsz, s.protP = false, false
 }
 
 func (s *session) handlePBSZ(arg string) {
@@ -83,8 +89,9 @@ func (s *session) handleUSER(arg string) {
 		return
 	}
 	s.user = strings.TrimSpace(arg)
-	if !s.srv.auth.PasswordRequired(s.user, s.peerCerts) {
-		s.login("")
+	if len(s.peerCerts) > 0 && !s.srv.auth.PasswordRequired(s.user, s.peerCerts) {
+		// RFC 4217 section 11: the certificate is sufficient.
+		s.login("", true)
 		return
 	}
 	s.reply(codeNeedPassword, "Password required for "+sanitize(s.user)+".")
@@ -97,11 +104,19 @@ func (s *session) handlePASS(arg string) {
 	case s.user == "":
 		s.reply(codeBadSequence, "Send USER first.")
 	default:
-		s.login(arg)
+		s.login(arg, false)
 	}
 }
 
-func (s *session) login(password string) {
+// login authenticates s.user; byCert means no password was asked for.
+func (s *session) login(password string, byCert bool) {
+	addr := addrOf(s.conn.RemoteAddr())
+	if s.srv.guard.banned(addr) {
+		// Banned by another connection's failures while this one was open.
+		s.reply(codeUnavailable, msgBanned)
+		s.quitting, s.endReason = true, "address banned"
+		return
+	}
 	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
 	defer cancel()
 	fs, err := s.srv.auth.Login(ctx, LoginInfo{
@@ -110,22 +125,76 @@ func (s *session) login(password string) {
 		RemoteAddr:       s.conn.RemoteAddr(),
 		PeerCertificates: s.peerCerts,
 	})
-	if err != nil {
-		s.failures++
-		s.log.Warn("login failed", "user", s.user, "failures", s.failures, "err", err)
+	switch {
+	case errors.Is(err, ErrSessionLimit):
+		s.log.Warn("login refused: user at max_sessions", "user", s.user)
 		s.user = ""
-		s.reply(codeNotLoggedIn, "Login incorrect.")
-		if s.failures >= maxLoginFailures {
-			s.reply(codeUnavailable, "Too many failed logins; closing connection.")
-			s.quitting = true
-		}
+		s.reply(codeNotLoggedIn, msgSessionLimit)
+		return
+	case err != nil:
+		s.loginFailed(addr, err)
 		return
 	}
 	s.fs = fs
 	s.cwd = cleanPath(fs.Home())
 	s.log = s.log.With("user", s.user)
-	s.log.Info("login", "tls", s.secure)
+	if len(s.peerCerts) > 0 {
+		s.log.Info("login", "tls", s.secure, "client_cert", s.peerCerts[0].Subject.String(), "password", !byCert)
+	} else {
+		s.log.Info("login", "tls", s.secure)
+	}
+	if byCert {
+		s.reply(codeCertLoggedIn, "User "+sanitize(s.user)+" logged in, authorized by client certificate.")
+		return
+	}
 	s.reply(codeLoggedIn, "User "+sanitize(s.user)+" logged in.")
+}
+
+// loginFailed answers a failed login, counts it against the client's
+// address and the user name, and ends the session when the address is
+// now banned or this connection has failed too often.
+func (s *session) loginFailed(addr netip.Addr, err error) {
+	s.failures++
+	banned := false
+	if errors.Is(err, backends.ErrPermission) { // not a timeout or shutdown
+		banned = s.srv.guard.failed(addr, s.user)
+	}
+	s.log.Warn("login failed", "user", s.user, "failures", s.failures, "err", err)
+	s.user = ""
+	s.reply(codeNotLoggedIn, "Login incorrect.")
+	switch {
+	case banned:
+		s.reply(codeUnavailable, msgBanned)
+		s.quitting, s.endReason = true, "address banned"
+	case s.failures >= maxLoginFailures:
+		s.reply(codeUnavailable, "Too many failed logins; closing connection.")
+		s.quitting, s.endReason = true, "too many failed logins"
+	}
+}
+
+// logout ends the login, if any, closing the FileSystem when it wants to
+// know (so the user's session count goes down).
+func (s *session) logout() {
+	if c, ok := s.fs.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			s.log.Warn("closing the session's file system failed", "err", err)
+		}
+	}
+	s.fs, s.user = nil, ""
+}
+
+// revoked reports whether the login behind this session has been
+// withdrawn by a configuration reload.
+func (s *session) revoked() bool {
+	r, ok := s.fs.(Revocable)
+	if !ok {
+		return false
+	}
+	err := r.Authorized()
+	if err != nil {
+		s.log.Warn("session ended: login revoked", "err", err)
+	}
+	return err != nil
 }
 
 func (s *session) handleACCT(string) {

@@ -34,6 +34,7 @@ type testServer struct {
 	certFile string
 	store    backends.Backend
 	bucket   backends.Bucket
+	users    *mapping.Users
 	logs     *syncBuffer
 }
 
@@ -104,7 +105,7 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{srv: srv, store: store, bucket: bucket, logs: logs,
+	ts := &testServer{srv: srv, store: store, bucket: bucket, users: users, logs: logs,
 		certFile: filepath.Join(dir, "tls", "cert.pem")}
 	addrs := []*string{&ts.explicit, &ts.implicit, &ts.plain}
 	var served sync.WaitGroup
@@ -125,6 +126,14 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 		}
 	})
 	return ts
+}
+
+// replaceUsers swaps the user list, as SIGHUP does.
+func (ts *testServer) replaceUsers(t testing.TB, users []mapping.UserConfig) {
+	t.Helper()
+	if err := ts.users.Replace(users, map[string]backends.Backend{"mem": ts.store}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // clientTLS trusts the server's generated certificate and caches sessions

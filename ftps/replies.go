@@ -25,6 +25,7 @@ const (
 	codePassive         = 227 // RFC 959
 	codeExtPassive      = 229 // RFC 2428
 	codeLoggedIn        = 230 // RFC 959
+	codeCertLoggedIn    = 232 // RFC 2228, RFC 4217 section 11: logged in by the security exchange
 	codeAuthOK          = 234 // RFC 4217
 	codeFileOK          = 250 // RFC 959
 	codePathCreated     = 257 // RFC 959
@@ -55,6 +56,12 @@ const (
 // message is fixed per class and never includes err's text, which may name
 // buckets, prefixes or credentials.
 func errorReply(err error) (int, string) {
+	switch {
+	case errors.Is(err, ErrCrossMount):
+		return codeFileUnavailable, "Cannot rename between different mounts; upload the file again instead."
+	case errors.Is(err, ErrFileTooLarge):
+		return codeExceededStorage, "File exceeds the upload size limit; nothing was stored."
+	}
 	switch backends.Kind(err) {
 	case backends.ErrNotExist:
 		return codeFileUnavailable, "No such file or directory."
@@ -82,3 +89,10 @@ func errorReply(err error) (int, string) {
 	}
 	return codeLocalError, "Requested action aborted: local error in processing."
 }
+
+// Replies that end a session before or at login.
+const (
+	msgBanned       = "Too many failed logins from your address; try again later."
+	msgRevoked      = "Your login is no longer valid; closing connection."
+	msgSessionLimit = "Too many sessions for this user; try again later."
+)

@@ -31,6 +31,7 @@ type Server struct {
 	log    *slog.Logger
 	tlsCfg *tls.Config
 	ports  *portPool
+	guard  *loginGuard
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -76,6 +77,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		log:        log,
 		tlsCfg:     tlsCfg,
 		ports:      newPortPool(lo, hi),
+		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		baseCtx:    ctx,
 		baseCancel: cancel,
 		closing:    make(chan struct{}),
@@ -168,9 +170,14 @@ func (s *Server) isClosing() bool {
 	}
 }
 
-// startSession enforces the session limits and runs the session in its
-// own goroutine.
+// startSession enforces bans and session limits and runs the session in
+// its own goroutine.
 func (s *Server) startSession(conn net.Conn, mode string) {
+	if s.guard.banned(addrOf(conn.RemoteAddr())) {
+		// Logged once when the ban began, not at every attempt.
+		go s.refuse(conn, mode, msgBanned)
+		return
+	}
 	ip := remoteIP(conn.RemoteAddr())
 	s.mu.Lock()
 	reason := ""

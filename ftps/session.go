@@ -2,6 +2,7 @@ package ftps
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -54,6 +55,9 @@ type session struct {
 	mlstFacts map[string]bool
 	allo      int64
 	quitting  bool
+	// endReason says, for the log, why a session that is quitting ends
+	// ("" for QUIT).
+	endReason string
 
 	data     dataSource // the prepared data connection (PASV/PORT)
 	tmu      sync.Mutex
@@ -142,7 +146,7 @@ func (s *session) loop() string {
 			return s.readFailure(res.err)
 		}
 		if quit := s.dispatch(res.line); quit {
-			return "quit"
+			return cmp.Or(s.endReason, "quit")
 		}
 	}
 }
@@ -307,6 +311,7 @@ func (s *session) handshakeControl() error {
 // data listener and control connection are closed.
 func (s *session) close() {
 	s.abortTransfer()
+	s.logout()
 	s.cancel()
 	s.closeData()
 	if tc, ok := s.conn.(*tls.Conn); ok {

@@ -60,13 +60,9 @@ func buildTLSConfig(c TLSConfig, dataDir string, hosts []string, log *slog.Logge
 		MinVersion:   minVersion,
 	}
 	if c.ClientCAFile != "" {
-		pemBytes, err := os.ReadFile(c.ClientCAFile)
+		pool, err := LoadClientCAs(c.ClientCAFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading tls.client_ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return nil, errors.New("tls.client_ca_file holds no PEM certificate")
+			return nil, fmt.Errorf("tls.client_ca_file: %w", err)
 		}
 		cfg.ClientCAs = pool
 		// Password users must still be able to log in without a
@@ -83,6 +79,38 @@ func buildTLSConfig(c TLSConfig, dataDir string, hosts []string, log *slog.Logge
 		cfg.SetSessionTicketKeys([][32]byte{key})
 	}
 	return cfg, nil
+}
+
+// LoadClientCAs reads the PEM bundle of tls.client_ca_file. Every
+// CERTIFICATE block must parse, and there must be at least one: a bundle
+// that silently trusts less than the operator wrote is worse than none.
+func LoadClientCAs(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	n := 0
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("%s: certificate %d: %w", path, n+1, err)
+		}
+		pool.AddCert(cert)
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s holds no PEM certificate", path)
+	}
+	return pool, nil
 }
 
 // sessionTLS clones base for one control connection and binds the session

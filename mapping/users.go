@@ -23,10 +23,6 @@ import (
 // server's log only.
 var errLoginFailed = fmt.Errorf("login incorrect: %w", backends.ErrPermission)
 
-// errRevoked is returned by Session.Authorized once the login no longer
-// stands.
-var errRevoked = fmt.Errorf("login revoked: %w", backends.ErrPermission)
-
 // Users authenticates the configured virtual users and opens their
 // sessions. It implements ftps.Authenticator and is safe for concurrent
 // use, including Login concurrent with Replace.
@@ -298,7 +294,7 @@ func (u *Users) recheck(a *account) error {
 		reason = usr.refusal(u.now(), a.ip)
 	}
 	if reason != "" {
-		return fmt.Errorf("%w: %s", errRevoked, reason)
+		return fmt.Errorf("login revoked: %s: %w", reason, backends.ErrPermission)
 	}
 	return nil
 }
