@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
@@ -123,6 +125,11 @@ func (m *multipart) Abort(ctx context.Context) error {
 	_, err := m.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
 		Bucket: &m.s.bucket, Key: &m.key, UploadId: &m.uploadID,
 	})
+	if err != nil && errors.Is(classify("abort", m.key, err), backends.ErrNotExist) {
+		// NoSuchUpload: a retry of an abort whose first response was
+		// lost; the upload is gone either way.
+		err = nil
+	}
 	if err != nil {
 		// An upload left behind costs storage until a lifecycle rule
 		// (AbortIncompleteMultipartUpload) removes it: say so loudly.
