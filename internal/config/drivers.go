@@ -9,6 +9,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/azure"
+	"github.com/ftpsbridge/ftpsbridge/backends/gcs"
 	"github.com/ftpsbridge/ftpsbridge/backends/local"
 	"github.com/ftpsbridge/ftpsbridge/backends/memory"
 	"github.com/ftpsbridge/ftpsbridge/backends/s3"
@@ -30,6 +32,14 @@ var drivers = map[string]driver{
 	"s3": {
 		newConfig: func() Validator { return &s3.Config{} },
 		open:      func(c Validator) (backends.Backend, error) { return s3.New(*c.(*s3.Config)) },
+	},
+	"gcs": {
+		newConfig: func() Validator { return &gcs.Config{} },
+		open:      func(c Validator) (backends.Backend, error) { return gcs.New(*c.(*gcs.Config)) },
+	},
+	"azure": {
+		newConfig: func() Validator { return &azure.Config{} },
+		open:      func(c Validator) (backends.Backend, error) { return azure.New(*c.(*azure.Config)) },
 	},
 	"memory": {
 		newConfig: func() Validator { return &memoryConfig{} },

@@ -1,0 +1,144 @@
+package gcs
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+const (
+	// chunkQuantum is the granularity of GCS resumable uploads: every
+	// chunk but the last must be a multiple of 256 KiB.
+	chunkQuantum = 256 << 10
+	// DefaultChunkSize is the SDK's own default. Every upload in progress
+	// holds one chunk in memory, so this is also the memory per upload.
+	DefaultChunkSize = 16 << 20
+	// maxChunkSize keeps a typo from costing gigabytes per upload.
+	maxChunkSize = 1 << 30
+	// DefaultChunkTimeout is as long as the S3 driver's part_timeout.
+	DefaultChunkTimeout = 5 * time.Minute
+	// DefaultListPageSize is also the most GCS returns per listing request.
+	DefaultListPageSize = 1000
+)
+
+// storageClasses are the classes GCS accepts for new objects.
+var storageClasses = []string{
+	"STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE",
+	// Legacy classes, still accepted by the API.
+	"MULTI_REGIONAL", "REGIONAL", "DURABLE_REDUCED_AVAILABILITY",
+}
+
+// Config configures the GCS driver. Zero values mean the defaults.
+//
+// Credentials come from CredentialsFile, else Application Default
+// Credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud's login, the
+// metadata server). Emulators: set Endpoint, or leave it empty and set
+// STORAGE_EMULATOR_HOST, which the SDK honours by itself; either way no
+// credentials are sent. Endpoint wins over STORAGE_EMULATOR_HOST.
+type Config struct {
+	// CredentialsFile is a service-account JSON key file. The file holds a
+	// private key; only its path ever appears in messages.
+	CredentialsFile string `yaml:"credentials_file"`
+	// Endpoint is the JSON API base URL of an emulator, for example
+	// http://127.0.0.1:4443/storage/v1/ (a bare http://host:port gets
+	// /storage/v1/ appended). Requests to it are not authenticated.
+	Endpoint string `yaml:"endpoint"`
+	// Project is billed for requests to requester-pays buckets (it is
+	// sent as userProject). Leave it empty for ordinary buckets: setting
+	// it requires serviceusage.services.use on that project.
+	Project string `yaml:"project"`
+	// ChunkSize is the resumable upload chunk ("16MiB" or a byte count):
+	// a multiple of 256 KiB, 16 MiB by default. Files shorter than one chunk are uploaded in one
+	// request. Each upload in progress holds one chunk in memory.
+	ChunkSize backends.Size `yaml:"chunk_size"`
+	// ChunkTimeout bounds one upload request (a chunk, or the whole of a
+	// file shorter than one chunk) before the SDK retries it, and Commit's
+	// final request: a store that stops answering fails the upload with
+	// ErrTransient instead of hanging it. Default 5m.
+	ChunkTimeout time.Duration `yaml:"chunk_timeout"`
+	// StorageClass, when set, is the class of every object the driver
+	// writes (uploads, directory markers, renamed files); otherwise the
+	// bucket's default class applies.
+	StorageClass string `yaml:"storage_class"`
+	// ListPageSize is the number of entries asked for per listing request,
+	// 1 to 1000 (the default).
+	ListPageSize int `yaml:"list_page_size"`
+}
+
+// Validate reports the first invalid setting, naming its YAML key. Zero
+// values are valid: they stand for the defaults.
+func (c *Config) Validate() error {
+	if c.Endpoint != "" {
+		if _, err := emulatorEndpoint(c.Endpoint); err != nil {
+			return err
+		}
+		if c.CredentialsFile != "" {
+			return invalid("endpoint (an emulator, reached without credentials) and credentials_file exclude each other")
+		}
+	}
+	switch {
+	case c.ChunkSize < 0 || c.ChunkSize%chunkQuantum != 0:
+		return invalid("chunk_size %s is not a positive multiple of 256KiB", c.ChunkSize)
+	case c.ChunkSize > maxChunkSize:
+		return invalid("chunk_size %s is over 1GiB; each upload in progress holds one chunk in memory", c.ChunkSize)
+	case c.ChunkTimeout < 0:
+		return invalid("chunk_timeout %s is negative", c.ChunkTimeout)
+	case c.ListPageSize < 0 || c.ListPageSize > DefaultListPageSize:
+		return invalid("list_page_size %d is outside 1 to %d", c.ListPageSize, DefaultListPageSize)
+	case c.StorageClass != "" && !slices.Contains(storageClasses, c.StorageClass):
+		return invalid("storage_class %q is not one of %v", c.StorageClass, storageClasses)
+	}
+	return nil
+}
+
+// withDefaults returns c with zero values replaced by the defaults.
+func (c Config) withDefaults() Config {
+	if c.ChunkSize == 0 {
+		c.ChunkSize = DefaultChunkSize
+	}
+	if c.ChunkTimeout == 0 {
+		c.ChunkTimeout = DefaultChunkTimeout
+	}
+	if c.ListPageSize == 0 {
+		c.ListPageSize = DefaultListPageSize
+	}
+	return c
+}
+
+// String describes the configuration for logs. It holds no secret: the
+// credentials file is named, never read here.
+func (c Config) String() string {
+	return fmt.Sprintf("gcs{credentials_file=%q endpoint=%q project=%q chunk_size=%s chunk_timeout=%s storage_class=%q list_page_size=%d}",
+		c.CredentialsFile, c.Endpoint, c.Project, c.ChunkSize, c.ChunkTimeout, c.StorageClass, c.ListPageSize)
+}
+
+// emulatorEndpoint checks raw and completes a bare scheme://host[:port]
+// with the JSON API path.
+func emulatorEndpoint(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		// url's error quotes the input, which may hold a password.
+		return "", invalid("endpoint is not a URL")
+	case u.User != nil:
+		return "", invalid("endpoint must not hold credentials (user info)")
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return "", invalid("endpoint %q is not an http or https URL with a host", raw)
+	}
+	switch u.Path {
+	case "", "/":
+		u.Path = "/storage/v1/"
+	default:
+		if u.Path[len(u.Path)-1] != '/' {
+			u.Path += "/"
+		}
+	}
+	return u.String(), nil
+}
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("gcs: "+format+": %w", append(args, backends.ErrInvalid)...)
+}
