@@ -14,6 +14,9 @@ type parsedMount struct {
 	prefix  string
 	perm    Perm
 	key     string // the config key it came from: "mounts.1" or "" for the shorthand
+	// storageOK: backend and prefix are valid, so storage overlap with
+	// other mounts can be judged.
+	storageOK bool
 }
 
 // fieldOf names a key of the mount in error messages.
@@ -30,9 +33,9 @@ func (m parsedMount) fieldOf(key string) string {
 // object reachable under two sets of permissions.
 func parseMounts(probs *problems, u UserConfig, backendNames []string) []parsedMount {
 	if len(u.Mounts) == 0 {
-		m, ok := parseMount(probs, "", MountConfig{Path: "/", Backend: u.Backend, Bucket: u.Bucket,
+		m, pathOK := parseMount(probs, "", MountConfig{Path: "/", Backend: u.Backend, Bucket: u.Bucket,
 			Prefix: u.Prefix, Permissions: u.Permissions}, backendNames)
-		if !ok {
+		if !pathOK {
 			return nil
 		}
 		return []parsedMount{m}
@@ -50,8 +53,8 @@ func parseMounts(probs *problems, u UserConfig, backendNames []string) []parsedM
 	}
 	var mounts []parsedMount
 	for j, mc := range u.Mounts {
-		m, ok := parseMount(probs, fmt.Sprintf("mounts.%d", j), mc, backendNames)
-		if !ok {
+		m, pathOK := parseMount(probs, fmt.Sprintf("mounts.%d", j), mc, backendNames)
+		if !pathOK {
 			continue
 		}
 		for _, other := range mounts {
@@ -62,22 +65,25 @@ func parseMounts(probs *problems, u UserConfig, backendNames []string) []parsedM
 	return mounts
 }
 
-// parseMount validates one mount; ok is false if it cannot be used at all.
-func parseMount(probs *problems, key string, mc MountConfig, backendNames []string) (parsedMount, bool) {
-	m := parsedMount{backend: mc.Backend, bucket: mc.Bucket, key: key}
-	before := len(probs.errs)
+// parseMount validates one mount. pathOK reports whether its path is
+// valid, so that overlaps with other mounts can still be judged when
+// something else about it is wrong.
+func parseMount(probs *problems, key string, mc MountConfig, backendNames []string) (m parsedMount, pathOK bool) {
+	m = parsedMount{backend: mc.Backend, bucket: mc.Bucket, key: key, storageOK: true}
 	var err error
 	if m.path, err = checkVirtualPath(mc.Path); err != nil {
 		probs.add(m.fieldOf("path"), "%v", err)
 	}
 	if !slices.Contains(backendNames, mc.Backend) {
 		probs.add(m.fieldOf("backend"), "unknown backend %q (configured: %s)", mc.Backend, strings.Join(backendNames, ", "))
+		m.storageOK = false
 	}
 	if m.prefix, err = NormalizePrefix(mc.Prefix); err != nil {
 		probs.add(m.fieldOf("prefix"), "must be a relative slash-separated key prefix without \".\", \"..\" or empty elements: %v", err)
+		m.storageOK = false
 	}
 	m.perm = parsePerms(probs, m.fieldOf("permissions"), mc.Permissions)
-	return m, len(probs.errs) == before
+	return m, m.path != ""
 }
 
 // checkOverlap reports m if its path, or its storage, overlaps an earlier
@@ -89,7 +95,7 @@ func checkOverlap(probs *problems, earlier, m parsedMount) {
 	case isAncestor(earlier.path, m.path) || isAncestor(m.path, earlier.path):
 		probs.add(m.fieldOf("path"), "mount path %q overlaps %s.path %q: mount paths must not contain one another",
 			m.path, earlier.key, earlier.path)
-	case earlier.backend == m.backend && earlier.bucket == m.bucket &&
+	case earlier.storageOK && m.storageOK && earlier.backend == m.backend && earlier.bucket == m.bucket &&
 		(inPrefix(m.prefix, earlier.prefix) || inPrefix(earlier.prefix, m.prefix)):
 		probs.add(m.fieldOf("prefix"), "prefix %q overlaps %s.prefix %q in the same bucket: "+
 			"the same objects would be reachable through two mounts", m.prefix, earlier.key, earlier.prefix)

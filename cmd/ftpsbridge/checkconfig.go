@@ -17,8 +17,12 @@ func checkConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d listeners, %d backends, %d users)\n",
-				cfg.File(), len(cfg.FTPS.Listeners), len(cfg.Backends), len(cfg.Users))
+			users := fmt.Sprintf("%d users", len(cfg.Users))
+			if cfg.UsersFile != "" {
+				users += " including " + cfg.UsersFile
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d listeners, %d backends, %s)\n",
+				cfg.File(), len(cfg.FTPS.Listeners), len(cfg.Backends), users)
 			return nil
 		},
 	}

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"reflect"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/config"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -75,7 +77,9 @@ func serve(path string, log *slog.Logger) error {
 			}
 			return err
 		case <-hup:
-			reload(path, users, stores, log)
+			if next := reload(path, cfg, users, stores, log); next != nil {
+				cfg = next
+			}
 		case sig := <-stop:
 			log.Info("shutting down", "signal", sig.String(), "deadline", cfg.FTPS.Server.ShutdownTimeout)
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.FTPS.Server.ShutdownTimeout)
@@ -90,18 +94,49 @@ func serve(path string, log *slog.Logger) error {
 	}
 }
 
-// reload re-reads the users from the configuration. New logins see the
-// new mapping; backends are not reopened (a changed backend section needs
-// a restart, and the log says so).
-func reload(path string, users *mapping.Users, stores map[string]backends.Backend, log *slog.Logger) {
+// reload re-reads the configuration file and its users_file, and swaps
+// in the new users and their mappings. New logins see them at once; open
+// sessions keep their mounts, and those whose login no longer stands
+// (user removed, disabled, expired, credentials changed) end at their
+// next command. Other sections are not reapplied: backends are not
+// reopened and listeners not rebound, and the log says when such a
+// change waits for a restart. It returns the new configuration, or nil
+// when the reload failed and the current users stay.
+func reload(path string, current *config.Config, users *mapping.Users, stores map[string]backends.Backend, log *slog.Logger) *config.Config {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		log.Error("reload failed; keeping the current users", "err", err)
-		return
+		return nil
 	}
 	if err := users.Replace(cfg.Users, stores); err != nil {
 		log.Error("reload failed; keeping the current users", "err", err)
-		return
+		return nil
 	}
-	log.Info("users reloaded", "users", len(cfg.Users))
+	log.Info("users reloaded", "users", len(cfg.Users), "users_file", cfg.UsersFile)
+	if changed := restartOnly(current, cfg); len(changed) > 0 {
+		log.Warn("configuration changes that need a restart were not applied", "sections", changed)
+	}
+	return cfg
+}
+
+// restartOnly lists the sections, other than users, that differ.
+func restartOnly(old, next *config.Config) []string {
+	var changed []string
+	sections := []struct {
+		name     string
+		old, new any
+	}{
+		{"server", old.FTPS.Server, next.FTPS.Server},
+		{"listeners", old.FTPS.Listeners, next.FTPS.Listeners},
+		{"tls", old.FTPS.TLS, next.FTPS.TLS},
+		{"passive", old.FTPS.Passive, next.FTPS.Passive},
+		{"active", old.FTPS.Active, next.FTPS.Active},
+		{"backends", old.Backends, next.Backends},
+	}
+	for _, s := range sections {
+		if !reflect.DeepEqual(s.old, s.new) {
+			changed = append(changed, s.name)
+		}
+	}
+	return changed
 }

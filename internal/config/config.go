@@ -7,6 +7,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -24,10 +25,15 @@ import (
 type Config struct {
 	FTPS     ftps.Config
 	Backends []Backend
-	Users    []mapping.UserConfig
+	// Users are those of the users section followed by those of the
+	// users_file, if any.
+	Users []mapping.UserConfig
+	// UsersFile is the users_file setting ("" if none).
+	UsersFile string
 
-	file string
-	root *yaml.Node
+	file      string
+	root      *yaml.Node
+	usersFrom *usersSource
 }
 
 // Backend is one entry of backends: its name, type, and the driver's own
@@ -51,6 +57,7 @@ type fileLayout struct {
 	Active    ftps.ActiveConfig     `yaml:"active"`
 	Backends  []yaml.Node           `yaml:"backends"`
 	Users     []mapping.UserConfig  `yaml:"users"`
+	UsersFile string                `yaml:"users_file"`
 }
 
 // Error is a configuration error with its position.
@@ -109,9 +116,22 @@ func Parse(name string, data []byte) (*Config, error) {
 			Server: layout.Server, Listeners: layout.Listeners, TLS: layout.TLS,
 			Passive: layout.Passive, Active: layout.Active,
 		},
-		Users: layout.Users,
-		file:  name,
-		root:  root,
+		Users:     layout.Users,
+		UsersFile: layout.UsersFile,
+		file:      name,
+		root:      root,
+	}
+	if layout.UsersFile != "" {
+		users, usersRoot, err := loadUsersFile(layout.UsersFile)
+		var located *Error
+		switch {
+		case errors.As(err, &located):
+			return nil, err
+		case err != nil:
+			return nil, &Error{File: name, Line: lineOf(root, "users_file"), Msg: "users_file: " + err.Error()}
+		}
+		c.usersFrom = &usersSource{file: layout.UsersFile, first: len(c.Users), root: usersRoot}
+		c.Users = append(c.Users, users...)
 	}
 	for i := range layout.Backends {
 		b, err := decodeBackend(&layout.Backends[i], fmt.Sprintf("backends.%d", i))
@@ -126,43 +146,77 @@ func Parse(name string, data []byte) (*Config, error) {
 	return c, nil
 }
 
+// validate checks every section and reports every problem it finds in
+// the users (one per problem), and the first in each other section.
 func (c *Config) validate() error {
+	var errs []error
 	if err := c.FTPS.Validate(); err != nil {
-		return err
+		errs = append(errs, err)
 	}
+	names, err := c.validateBackends()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.checkTLSFiles()...)
+	if len(c.Users) == 0 && c.UsersFile == "" {
+		errs = append(errs, fielderr.New("users", "at least one user is required (in users, or in a users_file)"))
+	}
+	errs = append(errs, mapping.ValidateUsers(c.Users, names))
+	for i, u := range c.Users {
+		if u.NeedsCertificate() && c.FTPS.TLS.ClientCAFile == "" {
+			errs = append(errs, fielderr.New(fmt.Sprintf("users.%d.auth", i),
+				"auth: %s needs tls.client_ca_file, so that the server asks for client certificates", u.Auth))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateBackends() ([]string, error) {
 	seen := map[string]bool{}
 	var names []string
 	for i, b := range c.Backends {
 		field := fmt.Sprintf("backends.%d", i)
 		if b.Name == "" {
-			return fielderr.New(field+".name", "a backend needs a name")
+			return names, fielderr.New(field+".name", "a backend needs a name")
 		}
 		if seen[b.Name] {
-			return fielderr.New(field+".name", "duplicate backend name %q", b.Name)
+			return names, fielderr.New(field+".name", "duplicate backend name %q", b.Name)
 		}
 		seen[b.Name] = true
 		names = append(names, b.Name)
 		if err := b.Driver.Validate(); err != nil {
 			var fe *fielderr.Error
 			if errors.As(err, &fe) {
-				return fielderr.New(field+"."+fe.Field, "%s", fe.Reason)
+				return names, fielderr.New(field+"."+fe.Field, "%s", fe.Reason)
 			}
-			return fielderr.New(field, "%v", err)
+			return names, fielderr.New(field, "%v", err)
 		}
 	}
-	if len(c.Users) == 0 {
-		return fielderr.New("users", "at least one user is required")
-	}
-	return mapping.ValidateUsers(c.Users, names)
+	return names, nil
 }
 
-// locate turns a field error into a file:line error.
-func (c *Config) locate(err error) error {
-	var fe *fielderr.Error
-	if errors.As(err, &fe) {
-		return &Error{File: c.file, Line: lineOf(c.root, fe.Field), Msg: fe.Error()}
+// checkTLSFiles reads the files the tls section names, so that
+// check-config finds an unreadable or malformed one before serve does.
+func (c *Config) checkTLSFiles() []error {
+	var errs []error
+	t := c.FTPS.TLS
+	if t.ClientCAFile != "" {
+		if _, err := readRegular(t.ClientCAFile); err != nil {
+			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
+		} else if _, err := ftps.LoadClientCAs(t.ClientCAFile); err != nil {
+			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
+		}
 	}
-	return &Error{File: c.file, Msg: err.Error()}
+	if t.CertFile != "" && t.KeyFile != "" {
+		_, errCert := readRegular(t.CertFile)
+		_, errKey := readRegular(t.KeyFile)
+		if err := errors.Join(errCert, errKey); err != nil {
+			errs = append(errs, fielderr.New("tls.cert_file", "%v", err))
+		} else if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+			errs = append(errs, fielderr.New("tls.cert_file", "cert_file and key_file: %v", err))
+		}
+	}
+	return errs
 }
 
 // File is the name the configuration was loaded from.

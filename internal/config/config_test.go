@@ -118,6 +118,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("users: [{name: x}]")
 	f.Add("backends: [{type: local, root: [1]}]")
 	f.Add("server: &a {data_dir: *a}")
+	f.Add(base + "users_file: /dev/null\n")
+	f.Add(strings.Replace(base, "    backend: disk\n    prefix: u/\n    permissions: [list]\n",
+		"    auth: certificate\n    cert_subjects: [\"CN=a,O=b\"]\n    mounts:\n      - {path: /in, backend: disk, permissions: [upload]}\n", 1))
 	f.Fuzz(func(t *testing.T, text string) {
 		// Must never panic; errors are fine.
 		Parse("fuzz.yaml", []byte(text))

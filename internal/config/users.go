@@ -1,0 +1,176 @@
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
+	"github.com/ftpsbridge/ftpsbridge/mapping"
+)
+
+// maxFileSize bounds the files the configuration names (users_file): a
+// misconfigured path such as /dev/zero must fail, not hang.
+const maxFileSize = 16 << 20
+
+// usersFileLayout is the optional mapping form of a users file; the plain
+// form is the list itself, as under users: in config.yaml.
+type usersFileLayout struct {
+	Users []mapping.UserConfig `yaml:"users"`
+}
+
+// usersSource remembers where the users from users_file came from, so
+// their errors point into that file.
+type usersSource struct {
+	file  string
+	first int        // index in Config.Users of the file's first user
+	root  *yaml.Node // a mapping whose "users" key holds the file's list
+}
+
+// loadUsersFile reads a users file: a YAML list of users, or a mapping
+// with the single key users. It applies ${NAME} expansion and rejects
+// unknown keys, like the main file.
+func loadUsersFile(path string) ([]mapping.UserConfig, *yaml.Node, error) {
+	data, err := readRegular(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, usersRoot(&yaml.Node{Kind: yaml.SequenceNode}), nil // empty: no users
+	} else if err != nil {
+		return nil, nil, &Error{File: path, Msg: yamlMessage(err)}
+	}
+	if len(doc.Content) == 0 {
+		return nil, usersRoot(&yaml.Node{Kind: yaml.SequenceNode}), nil
+	}
+	top := doc.Content[0]
+	if err := expandEnv(top); err != nil {
+		return nil, nil, positioned(path, err)
+	}
+	list := top
+	switch top.Kind {
+	case yaml.MappingNode:
+		if err := checkKnown(top, reflect.TypeOf(usersFileLayout{}), ""); err != nil {
+			return nil, nil, positioned(path, err)
+		}
+		list = valueOf(top, "users")
+		if list == nil {
+			return nil, usersRoot(&yaml.Node{Kind: yaml.SequenceNode}), nil
+		}
+	case yaml.SequenceNode:
+	default:
+		if top.Tag == "!!null" {
+			return nil, usersRoot(&yaml.Node{Kind: yaml.SequenceNode}), nil
+		}
+		return nil, nil, &Error{File: path, Line: top.Line, Msg: "want a list of users (the same entries as users: in the configuration)"}
+	}
+	if err := checkKnown(list, reflect.TypeOf([]mapping.UserConfig{}), "users"); err != nil {
+		return nil, nil, positioned(path, err)
+	}
+	var users []mapping.UserConfig
+	if err := list.Decode(&users); err != nil {
+		return nil, nil, &Error{File: path, Msg: yamlMessage(err)}
+	}
+	return users, usersRoot(list), nil
+}
+
+// usersRoot wraps a users list in a mapping under "users", so that
+// lineOf finds "users.2.prefix" in it as in the main file.
+func usersRoot(list *yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Value: "users"}, list,
+	}}
+}
+
+func valueOf(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// readRegular reads a regular file of at most maxFileSize bytes. It
+// looks before it opens: opening a FIFO would block.
+func readRegular(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, maxFileSize>>20)
+	}
+	return data, nil
+}
+
+// locate turns the field errors in err (one, or several joined) into
+// file:line errors, each in the file its key came from.
+func (c *Config) locate(err error) error {
+	var located []*Error
+	for _, e := range leaves(err) {
+		located = append(located, c.locateOne(e))
+	}
+	// In file and line order, as an operator fixes them.
+	slices.SortStableFunc(located, func(a, b *Error) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+	})
+	out := make([]error, len(located))
+	for i, e := range located {
+		out[i] = e
+	}
+	return errors.Join(out...)
+}
+
+func leaves(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, leaves(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func (c *Config) locateOne(err error) *Error {
+	var fe *fielderr.Error
+	if !errors.As(err, &fe) {
+		return &Error{File: c.file, Msg: err.Error()}
+	}
+	if src := c.usersFrom; src != nil {
+		if rest, ok := strings.CutPrefix(fe.Field, "users."); ok {
+			idx, tail, _ := strings.Cut(rest, ".")
+			if n, err := strconv.Atoi(idx); err == nil && n >= src.first {
+				f := fmt.Sprintf("users.%d", n-src.first)
+				if tail != "" {
+					f += "." + tail
+				}
+				return &Error{File: src.file, Line: lineOf(src.root, f), Msg: f + ": " + fe.Reason}
+			}
+		}
+	}
+	return &Error{File: c.file, Line: lineOf(c.root, fe.Field), Msg: fe.Error()}
+}
