@@ -120,7 +120,10 @@ func benchCloud(b *testing.B, c *cloud, sdkUp func(path string) error, sdkDown f
 		}
 	}
 	b.StopTimer()
-	report := func(name string, v float64, unit string) { b.ReportMetric(v, unit); b.Logf("%-34s %8.2f %s", name, v, unit) }
+	report := func(name string, v float64, unit string) {
+		b.ReportMetric(v, unit)
+		b.Logf("%-34s %8.2f %s", name, v, unit)
+	}
 	report("upload through ftpsbridge", median(up), "upload-MB/s")
 	report("upload with the SDK directly", median(direct), "sdk-upload-MB/s")
 	report("upload ratio", median(up)/median(direct), "upload-ratio")
