@@ -118,13 +118,17 @@ func first(s []string) string {
 	return s[0]
 }
 
-// testDisconnect kills curl in the middle of a multi-part upload: the
-// upload must leave no object and no unfinished multipart upload.
+// testDisconnect kills curl at 0%, 50% and 99% of a 16 MiB upload (a
+// multi-part one): no object, no unfinished multipart upload, a log line
+// saying the upload was aborted, and the server goes on serving.
 func testDisconnect(t *testing.T, b *bridge, c *cloud) {
 	curl := tool(t, "curl")
-	for _, at := range []int{0, 12 << 20} {
-		t.Run(fmt.Sprintf("after-%dMiB", at>>20), func(t *testing.T) {
-			key := fmt.Sprintf("cut-%d.bin", at)
+	const total = 16 << 20
+	for _, pct := range []int{0, 50, 99} {
+		at := total * pct / 100
+		t.Run(fmt.Sprintf("at-%d%%", pct), func(t *testing.T) {
+			key := fmt.Sprintf("cut-%d.bin", pct)
+			aborted := strings.Count(b.Logs(), "upload aborted; nothing stored")
 			cmd := exec.Command(curl, append(b.curlArgs("alice"), "-T", "-", "ftp://"+b.explicit+"/"+key)...)
 			stdin, err := cmd.StdinPipe()
 			if err != nil {
@@ -146,11 +150,12 @@ func testDisconnect(t *testing.T, b *bridge, c *cloud) {
 			for {
 				_, rerr := c.read(t, "alice/"+key)
 				pending := c.pending(t)
-				if rerr != nil && pending <= 0 {
+				if rerr != nil && pending <= 0 && strings.Count(b.Logs(), "upload aborted; nothing stored") > aborted {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("after the client was killed: object readable: %v, %d unfinished uploads", rerr == nil, pending)
+					t.Fatalf("after the client was killed: object readable: %v, %d unfinished uploads, abort logged: %v",
+						rerr == nil, pending, strings.Count(b.Logs(), "upload aborted; nothing stored") > aborted)
 				}
 				time.Sleep(200 * time.Millisecond)
 			}
