@@ -58,6 +58,8 @@ type bridge struct {
 	logs     *bytes.Buffer
 	mu       *sync.Mutex
 	pid      int
+	// stop sends SIGTERM once and returns how the process exited.
+	stop func() error
 }
 
 func (b *bridge) Logs() string { b.mu.Lock(); defer b.mu.Unlock(); return b.logs.String() }
@@ -131,18 +133,21 @@ users:
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	b.stop = sync.OnceValue(func() error {
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
 		case err := <-done:
-			if err != nil {
-				t.Errorf("ftpsbridge exited with %v\n%s", err, b.Logs())
-			}
+			return err
 		case <-time.After(30 * time.Second):
 			cmd.Process.Kill()
-			t.Errorf("ftpsbridge did not stop on SIGTERM\n%s", b.Logs())
+			return fmt.Errorf("ftpsbridge did not stop within 30s of SIGTERM")
+		}
+	})
+	t.Cleanup(func() {
+		if err := b.stop(); err != nil {
+			t.Errorf("ftpsbridge on SIGTERM: %v", err)
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", b.Logs())
