@@ -146,18 +146,8 @@ func (c *Config) Validate() error {
 	if err := s.LoginFailures.validate(); err != nil {
 		return err
 	}
-	if len(c.Listeners) == 0 {
-		return fielderr.New("listeners", "at least one listener is required")
-	}
-	for i, l := range c.Listeners {
-		if _, _, err := net.SplitHostPort(l.Address); err != nil {
-			return fielderr.New(fmt.Sprintf("listeners.%d.address", i), "want host:port: %v", err)
-		}
-		switch l.TLS {
-		case TLSExplicit, TLSImplicit, TLSNone:
-		default:
-			return fielderr.New(fmt.Sprintf("listeners.%d.tls", i), "want explicit, implicit or none, got %q", l.TLS)
-		}
+	if err := validateListeners(c.Listeners); err != nil {
+		return err
 	}
 	if _, err := tlsVersion(c.TLS.MinVersion); err != nil {
 		return fielderr.New("tls.min_version", "%v", err)
@@ -181,6 +171,23 @@ func (c *Config) Validate() error {
 	if h := c.Passive.PublicHost; h != "" {
 		if ip := net.ParseIP(h); ip == nil || ip.To4() == nil {
 			return fielderr.New("passive.public_host", "want an IPv4 address, got %q", h)
+		}
+	}
+	return nil
+}
+
+func validateListeners(listeners []ListenerConfig) error {
+	if len(listeners) == 0 {
+		return fielderr.New("listeners", "at least one listener is required")
+	}
+	for i, l := range listeners {
+		if _, _, err := net.SplitHostPort(l.Address); err != nil {
+			return fielderr.New(fmt.Sprintf("listeners.%d.address", i), "want host:port: %v", err)
+		}
+		switch l.TLS {
+		case TLSExplicit, TLSImplicit, TLSNone:
+		default:
+			return fielderr.New(fmt.Sprintf("listeners.%d.tls", i), "want explicit, implicit or none, got %q", l.TLS)
 		}
 	}
 	return nil

@@ -44,10 +44,6 @@ type certBinding struct {
 	altNames     []altName
 }
 
-func (b certBinding) empty() bool {
-	return len(b.fingerprints) == 0 && len(b.subjects) == 0 && len(b.altNames) == 0
-}
-
 // matches reports whether the verified leaf certificate c is bound.
 func (b certBinding) matches(c *x509.Certificate) bool {
 	if c == nil {
@@ -104,7 +100,7 @@ func parseBindings(probs *problems, u UserConfig) certBinding {
 		}
 		b.subjects = append(b.subjects, dn)
 	}
-	if auth, err := parseAuth(u.Auth); err == nil && auth.needsCert() && b.empty() &&
+	if auth, err := parseAuth(u.Auth); err == nil && auth.needsCert() &&
 		len(u.CertFingerprints)+len(u.CertSubjects) == 0 {
 		probs.add("auth", "auth: %s needs cert_fingerprints or cert_subjects to bind the user's certificate", auth)
 	}

@@ -74,58 +74,63 @@ func runAttack(t *testing.T, w *world, atk attack, c client, overTheWire bool) {
 		}
 		paths = append(paths, p)
 	}
+	t.Run("read", func(t *testing.T) { readPass(t, atk, c, paths) })
+	t.Run("write", func(t *testing.T) { writePass(t, atk, c, paths) })
+	checkConfined(t, w, atk.attacker, before)
+}
+
+func readPass(t *testing.T, atk attack, c client, paths []string) {
+	// The attacker's own files work, or the checks below prove nothing.
 	home := "/" + atk.attacker + "-file.txt"
-	t.Run("read", func(t *testing.T) {
-		// The attacker's own files work, or the checks below prove nothing.
-		if data, err := c.retr(home); err != nil || data != atk.attacker+"-own-file" {
-			t.Fatalf("reading their own file: %q, %v", data, err)
+	if data, err := c.retr(home); err != nil || data != atk.attacker+"-own-file" {
+		t.Fatalf("reading their own file: %q, %v", data, err)
+	}
+	if names, err := c.list("/"); err != nil || len(names) != 3 {
+		t.Fatalf("listing their own root: %q, %v", names, err)
+	}
+	own := ownNames(atk.attacker)
+	for _, p := range paths {
+		if data, err := c.retr(p); err == nil && foreign(data, atk.victim) {
+			t.Errorf("RETR %q read %q", p, data)
 		}
-		if names, err := c.list("/"); err != nil || len(names) != 3 {
-			t.Fatalf("listing their own root: %q, %v", names, err)
-		}
-		own := ownNames(atk.attacker)
-		for _, p := range paths {
-			if data, err := c.retr(p); err == nil && foreign(data, atk.victim) {
-				t.Errorf("RETR %q read %q", p, data)
-			}
-			_ = c.size(p)
-			for verb, list := range map[string]func(string) ([]string, error){"LIST": c.list, "NLST": c.nlst} {
-				names, _ := list(p)
-				for _, n := range names {
-					if !own[path.Base(n)] {
-						t.Errorf("%s %q shows %q", verb, p, n)
-					}
+		_ = c.size(p)
+		for verb, list := range map[string]func(string) ([]string, error){"LIST": c.list, "NLST": c.nlst} {
+			names, _ := list(p)
+			for _, n := range names {
+				if !own[path.Base(n)] {
+					t.Errorf("%s %q shows %q", verb, p, n)
 				}
 			}
-			if err := c.alive(); err != nil {
-				t.Fatalf("connection broken after %q: %v", p, err)
-			}
 		}
-	})
-	t.Run("write", func(t *testing.T) {
-		written := "written-by-" + atk.attacker
-		for _, p := range paths {
-			_ = c.stor(p, 0, written)
-			_ = c.stor(p, 3, written)
-			_ = c.appe(p, written)
-			_ = c.mkdir(p)
-			_ = c.rename(home, p)
-			if err := c.stor(home, 0, atk.attacker+"-own-file"); err != nil {
-				t.Fatalf("the attacker cannot write their own file: %v", err)
-			}
-			_ = c.rename(p, "/stolen")
-			if data, err := c.retr("/stolen"); err == nil && foreign(data, atk.victim) {
-				t.Errorf("RNFR %q to /stolen got %q", p, data)
-			}
-			_ = c.rename("/stolen", p)
-			_ = c.dele(p)
-			_ = c.rmdir(p)
-			if err := c.alive(); err != nil {
-				t.Fatalf("connection broken after %q: %v", p, err)
-			}
+		if err := c.alive(); err != nil {
+			t.Fatalf("connection broken after %q: %v", p, err)
 		}
-	})
-	checkConfined(t, w, atk.attacker, before)
+	}
+}
+
+func writePass(t *testing.T, atk attack, c client, paths []string) {
+	home := "/" + atk.attacker + "-file.txt"
+	written := "written-by-" + atk.attacker
+	for _, p := range paths {
+		_ = c.stor(p, 0, written)
+		_ = c.stor(p, 3, written)
+		_ = c.appe(p, written)
+		_ = c.mkdir(p)
+		_ = c.rename(home, p)
+		if err := c.stor(home, 0, atk.attacker+"-own-file"); err != nil {
+			t.Fatalf("the attacker cannot write their own file: %v", err)
+		}
+		_ = c.rename(p, "/stolen")
+		if data, err := c.retr("/stolen"); err == nil && foreign(data, atk.victim) {
+			t.Errorf("RNFR %q to /stolen got %q", p, data)
+		}
+		_ = c.rename("/stolen", p)
+		_ = c.dele(p)
+		_ = c.rmdir(p)
+		if err := c.alive(); err != nil {
+			t.Fatalf("connection broken after %q: %v", p, err)
+		}
+	}
 }
 
 // sessionClient attacks through mapping's FileSystem, with paths exactly
