@@ -318,3 +318,33 @@ func TestClientCAFileErrors(t *testing.T) {
 }
 
 var ftpsLoadClientCAs = ftps.LoadClientCAs
+
+// TestClientCertificatesLftp logs in with lftp (GnuTLS) presenting a
+// client certificate: a certificate-only account (232 after USER) and a
+// certificate+password one.
+func TestClientCertificatesLftp(t *testing.T) {
+	lftp := requireTool(t, "lftp")
+	p := newTestPKI(t)
+	ts := startMTLSServer(t, p)
+	for _, tc := range []struct{ cert, login, key string }{
+		{"machine", "machine,", "machine/l.txt"},
+		{"both", "both,bob-pw", "both/l.txt"},
+	} {
+		t.Run(tc.cert, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "l.txt")
+			os.WriteFile(src, []byte("lftp "+tc.cert), 0o600)
+			settings := "set cmd:fail-exit true; set net:max-retries 1; set net:timeout 20; " +
+				"set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:ca-file " + ts.certFile + "; " +
+				"set ssl:cert-file " + filepath.Join(p.dir, tc.cert+".pem") + "; " +
+				"set ssl:key-file " + filepath.Join(p.dir, tc.cert+".key") + "; "
+			out, err := run(t, []string{"HOME=" + t.TempDir()}, lftp, "-u", tc.login,
+				"-e", settings+"put "+src+"; ls; bye", "ftp://"+ts.explicit)
+			if err != nil || !strings.Contains(out, "l.txt") {
+				t.Fatalf("lftp: %v\n%s", err, out)
+			}
+			if got, _ := ts.readObject(t, tc.key); string(got) != "lftp "+tc.cert {
+				t.Fatalf("stored %q", got)
+			}
+		})
+	}
+}
