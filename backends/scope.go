@@ -8,10 +8,9 @@ import (
 // A client command often asks the store the same question twice: CWD
 // checks that a directory exists and then describes it, RETR stats the
 // file and then opens it. Over an object store each question is a round
-// trip, so the front end marks each command's context with CommandScope
-// and drivers remember answers in its Memo for the command's duration
-// only: nothing outlives the command, so no session ever sees another's
-// stale answer.
+// trip, so the front end gives each session's context a Memo, which
+// drivers fill with answers, and resets it before each command: nothing
+// outlives the command, and no session ever sees another's answers.
 
 type memoKey struct{}
 
@@ -42,6 +41,14 @@ func (m *Memo) Load(key any) (any, bool) {
 func (m *Memo) Store(key, value any) {
 	if m != nil {
 		m.m.Store(key, value)
+	}
+}
+
+// Reset forgets everything: the front end calls it when a session moves
+// on to its next command.
+func (m *Memo) Reset() {
+	if m != nil {
+		m.m.Clear()
 	}
 }
 

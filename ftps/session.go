@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
 )
 
 // maxLine caps a command line. RFC 959 sets no limit, but paths beyond a
@@ -59,14 +61,19 @@ type session struct {
 	// ("" for QUIT).
 	endReason string
 
+	// memo holds the storage answers of the running command (see
+	// backends.CommandScope); reset before each command.
+	memo *backends.Memo
+
 	data     dataSource // the prepared data connection (PASV/PORT)
 	tmu      sync.Mutex
 	transfer *transfer // the running transfer, if any
 }
 
 func newSession(srv *Server, conn net.Conn, mode string, id uint64) *session {
-	ctx, cancel := context.WithCancel(srv.baseCtx)
+	ctx, cancel := context.WithCancel(backends.CommandScope(srv.baseCtx))
 	s := &session{
+		memo:      backends.MemoFrom(ctx),
 		srv:       srv,
 		id:        id,
 		mode:      mode,
