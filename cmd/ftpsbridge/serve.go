@@ -28,6 +28,9 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// The storage drivers log through slog's default (aborted
+			// uploads, SDK warnings): the same handler, format and level.
+			slog.SetDefault(log)
 			return serve(path, log)
 		},
 	}
