@@ -97,8 +97,8 @@ func TestUploadWithoutCloseNotify(t *testing.T) {
 		ts := startServer(t, func(s *setup) { s.cfg.TLS.UploadWithoutCloseNotify = ftps.UncleanAbort })
 		c := loggedIn(t, ts)
 		code, text := uploadWithoutCloseNotify(t, c, "cut.bin", data)
-		if code/100 != 4 {
-			t.Fatalf("upload without close_notify under abort: %d %s, want a 4xx", code, text)
+		if code != 451 || !strings.Contains(text, "close_notify") {
+			t.Fatalf("upload without close_notify under abort: %d %s, want 451 naming close_notify", code, text)
 		}
 		if _, err := ts.readObject(t, "alice/cut.bin"); err == nil {
 			t.Fatal("a possibly truncated upload was stored")
@@ -111,8 +111,8 @@ func TestUploadWithoutCloseNotify(t *testing.T) {
 		c.must("ALLO 1000", 202)
 		dc := c.openData(true)
 		code, text := c.upload("STOR short.bin", dc, data[:999])
-		if code/100 != 4 && code/100 != 5 {
-			t.Fatalf("999 bytes after ALLO 1000: %d %s, want an error", code, text)
+		if code != 451 || !strings.Contains(text, "ALLO") {
+			t.Fatalf("999 bytes after ALLO 1000: %d %s, want 451 naming ALLO", code, text)
 		}
 		if _, err := ts.readObject(t, "alice/short.bin"); err == nil {
 			t.Fatal("an upload shorter than its ALLO was stored")

@@ -84,7 +84,12 @@ func errorReply(err error) (int, string) {
 	case backends.ErrTransient:
 		return codeLocalError, "Storage temporarily unavailable; try again later."
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, errTruncated):
+		return codeLocalError, "Upload incomplete: the data connection closed without TLS close_notify; nothing stored."
+	case errors.Is(err, errSizeMismatch):
+		return codeLocalError, "Upload incomplete: received size differs from ALLO; nothing stored."
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return codeLocalError, "Operation interrupted."
 	}
 	return codeLocalError, "Requested action aborted: local error in processing."

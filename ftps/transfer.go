@@ -143,6 +143,9 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 		code, msg, result = codeTransferAborted, "Transfer aborted.", "aborted"
 	case err != nil:
 		code, msg, result = codeCantOpenData, "Cannot open data connection.", "no data connection"
+	case errors.Is(netErr, errTruncated) || errors.Is(netErr, errSizeMismatch):
+		code, msg = errorReply(netErr)
+		result = "incomplete upload"
 	case netErr != nil:
 		code, msg, result = codeTransferAborted, "Data connection closed; transfer aborted.", "connection lost"
 	case storageErr != nil:
