@@ -14,11 +14,13 @@ import (
 
 // maxCopySize is the largest object CopyObject copies in one request;
 // above it the copy is a multipart upload of UploadPartCopy ranges.
-const maxCopySize = 5 << 30
+// (Variables only so that a test can exercise the multipart path with
+// small objects.)
+var maxCopySize int64 = 5 << 30
 
 // copyPartSize is the range of one UploadPartCopy: large, since the bytes
 // never leave the store, and growing so 10,000 parts cover 5 TiB.
-const copyPartSize = 512 << 20
+var copyPartSize int64 = 512 << 20
 
 func (s *store) Copy(ctx context.Context, src objstore.Object, dst string) error {
 	if src.Size > maxCopySize {
@@ -41,7 +43,7 @@ func (s *store) Copy(ctx context.Context, src objstore.Object, dst string) error
 // copyMultipart copies an object above 5 GiB range by range, four ranges
 // at a time, aborting the upload on any failure.
 func (s *store) copyMultipart(ctx context.Context, src objstore.Object, dst string) error {
-	part := max(int64(copyPartSize), (src.Size+maxParts-1)/maxParts)
+	part := max(copyPartSize, (src.Size+maxParts-1)/maxParts)
 	m := &multipart{s: s, key: dst}
 	// Copied parts carry the source's checksums, not ones we computed.
 	begin := &s3.CreateMultipartUploadInput{Bucket: &s.bucket, Key: &dst}

@@ -1,8 +1,11 @@
 package s3
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"testing"
 
@@ -82,4 +85,46 @@ func TestConformance(t *testing.T) {
 			return f.pendingUploads(t, current.Load().(string))
 		},
 	})
+}
+
+// TestRenameMultipartCopy renames an object above the single-request copy
+// limit, lowered here to 8 MiB with 5 MiB ranges, so the UploadPartCopy
+// path (used above 5 GiB in production) runs against the server.
+func TestRenameMultipartCopy(t *testing.T) {
+	oldMax, oldPart := maxCopySize, copyPartSize
+	maxCopySize, copyPartSize = 8<<20, 5<<20
+	t.Cleanup(func() { maxCopySize, copyPartSize = oldMax, oldPart })
+	f := newFixture(t, Config{PartSize: testPartSize})
+	name := f.newBucketName(t)
+	b := f.bucket(t, name)
+	data := make([]byte, 12<<20+3)
+	for i := range data {
+		data[i] = byte(i * 31)
+	}
+	w, err := b.Create(t.Context(), "from")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(data)
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Rename(t.Context(), "from", "to"); err != nil {
+		t.Fatalf("Rename: %v", err)
+	}
+	r, err := b.Open(t.Context(), "to", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("renamed object: %d bytes, %v; want %d identical", len(got), err, len(data))
+	}
+	if _, err := b.Stat(t.Context(), "from"); !errors.Is(err, backends.ErrNotExist) {
+		t.Errorf("source after rename: %v, want ErrNotExist", err)
+	}
+	if n := f.pendingUploads(t, name); n != 0 {
+		t.Errorf("%d unfinished uploads after the copy", n)
+	}
 }
