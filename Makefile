@@ -32,6 +32,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseAddress$$' -fuzztime $(FUZZTIME) ./ftps/
 	$(GO) test -run '^$$' -fuzz '^FuzzListArgs$$' -fuzztime $(FUZZTIME) ./ftps/
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./mapping/
+	$(GO) test -run '^$$' -fuzz '^FuzzIsolation$$' -fuzztime $(FUZZTIME) ./mapping/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/config/
 
 # 200 concurrent FTPS sessions against the local S3 server, 20 of them
