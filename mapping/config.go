@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
@@ -50,8 +51,9 @@ type UserConfig struct {
 	// MaxSessions bounds the user's concurrent sessions; 0: no bound
 	// beyond the server's own limits.
 	MaxSessions int `yaml:"max_sessions"`
-	// UploadMaxBytes bounds the size of one stored file; 0: no bound.
-	UploadMaxBytes int64 `yaml:"upload_max_bytes"`
+	// UploadMaxBytes bounds the size of one stored file (bytes, or with a
+	// unit: 100MiB); 0: no bound.
+	UploadMaxBytes backends.Size `yaml:"upload_max_bytes"`
 	// AllowedPatterns, when set, are the only file names (shell patterns
 	// on the base name, case-insensitive) that may be uploaded or renamed
 	// to. DeniedPatterns are never allowed, and win over AllowedPatterns.

@@ -51,7 +51,7 @@ func parsePolicy(probs *problems, u UserConfig) policy {
 	if u.UploadMaxBytes < 0 {
 		probs.add("upload_max_bytes", "must not be negative (0 means no limit)")
 	}
-	p.upload.maxBytes = u.UploadMaxBytes
+	p.upload.maxBytes = int64(u.UploadMaxBytes)
 	p.upload.allow = parsePatterns(probs, "allowed_patterns", u.AllowedPatterns)
 	p.upload.deny = parsePatterns(probs, "denied_patterns", u.DeniedPatterns)
 	return p
