@@ -59,11 +59,18 @@ max_attempts: 2`, proxy.Addr, srv.Region, srv.AccessKey, srv.SecretKey)})
 	src := filepath.Join(dir, "src.bin")
 	data := randomData(16<<20, 5)
 	os.WriteFile(src, data, 0o600)
+	// The failing uploads are a part and a bit (6 MiB): small enough that
+	// curl has sent everything into the server's buffers before the store
+	// fails, so it is waiting for the reply and shows it. (A client still
+	// sending when the server drops the data connection fails on the send
+	// and, like curl, never reads the 451.)
+	small := filepath.Join(dir, "small.bin")
+	os.WriteFile(small, data[:6<<20], 0o600)
 
 	t.Run("upload-store-cuts", func(t *testing.T) {
 		proxy.Set(faultproxy.Fault{CutUpAfter: 2 << 20})
 		defer proxy.Heal()
-		out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-v", "-T", src, "ftp://"+b.explicit+"/cut.bin")...)
+		out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-v", "-T", small, "ftp://"+b.explicit+"/cut.bin")...)
 		if err == nil {
 			t.Fatalf("upload through a store that keeps failing succeeded:\n%s", out)
 		}
@@ -78,7 +85,7 @@ max_attempts: 2`, proxy.Addr, srv.Region, srv.AccessKey, srv.SecretKey)})
 	t.Run("upload-store-stalls", func(t *testing.T) {
 		proxy.Set(faultproxy.Fault{StallUpAfter: 1 << 20})
 		defer proxy.Heal()
-		out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-v", "-T", src, "ftp://"+b.explicit+"/stall.bin")...)
+		out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-v", "-T", small, "ftp://"+b.explicit+"/stall.bin")...)
 		if err == nil || !strings.Contains(out, "< 451 ") {
 			t.Fatalf("upload through a stalled store: %v, want 451:\n%s", err, tail(out))
 		}
