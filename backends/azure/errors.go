@@ -20,7 +20,7 @@ const (
 	codeCRC64Mismatch bloberror.Code = "Crc64Mismatch"
 )
 
-// codes classifies the service's error codes; byStatus covers the rest
+// codes classifies the service's error codes; backends.KindOfStatus covers the rest
 // (responses to HEAD carry their code only in a header, which a proxy or
 // an emulator may drop).
 var codes = map[bloberror.Code]error{
@@ -86,21 +86,6 @@ var details = map[bloberror.Code]string{
 		"of another length, Azure takes new blocks only after those expire (within 7 days) or the blob is deleted",
 }
 
-func byStatus(code int) error {
-	switch {
-	case code == 404:
-		return backends.ErrNotExist
-	case code == 401 || code == 403:
-		return backends.ErrPermission
-	case code == 409:
-		return backends.ErrExist
-	case code == 408 || code == 412 || code == 416 || code == 429 || code >= 500:
-		// 416: the blob shrank between the stat and the ranged read.
-		return backends.ErrTransient
-	}
-	return nil
-}
-
 // storeError is a classified failure of one SDK call. Its message is
 // short and safe to log: the operation, the key, the service's error
 // code and status, never the response body or a request URL's query
@@ -146,7 +131,7 @@ func classify(op, key string, err error) error {
 		code := bloberror.Code(respErr.ErrorCode)
 		e.kind = codes[code]
 		if e.kind == nil {
-			e.kind = byStatus(respErr.StatusCode)
+			e.kind = backends.KindOfStatus(respErr.StatusCode)
 		}
 		e.detail = fmt.Sprintf("%s (HTTP %d)", respErr.ErrorCode, respErr.StatusCode)
 		if respErr.ErrorCode == "" {

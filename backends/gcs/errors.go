@@ -72,24 +72,10 @@ func kindOf(err error) error {
 }
 
 func kindOfStatus(code int) error {
-	switch {
-	case code == http.StatusNotFound:
-		return backends.ErrNotExist
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return backends.ErrPermission
-	case code == http.StatusConflict:
-		return backends.ErrExist
-	case code == http.StatusPreconditionFailed:
-		// A generation precondition: the object is no longer the
-		// version the operation was pinned to. Retrying from a fresh
-		// Stat succeeds.
-		return backends.ErrTransient
-	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code >= 500:
-		return backends.ErrTransient
-	case code == http.StatusBadRequest:
+	if code == http.StatusBadRequest {
 		return backends.ErrInvalid
 	}
-	return nil
+	return backends.KindOfStatus(code)
 }
 
 func isPrecondition(err error) bool {

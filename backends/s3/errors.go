@@ -12,8 +12,8 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
 
-// codes classifies S3's error codes; status classifies by HTTP status what
-// codes does not name (HEAD responses have no body, hence no code).
+// codes classifies S3's error codes; backends.KindOfStatus classifies by
+// HTTP status what codes does not name (HEAD responses have no code).
 var codes = map[string]error{
 	"NoSuchKey":                   backends.ErrNotExist,
 	"NotFound":                    backends.ErrNotExist,
@@ -39,23 +39,6 @@ var codes = map[string]error{
 	"InvalidObjectName":           backends.ErrInvalid,
 }
 
-func status(code int) error {
-	switch {
-	case code == 404:
-		return backends.ErrNotExist
-	case code == 401 || code == 403:
-		return backends.ErrPermission
-	case code == 409:
-		// versitygw's posix store refuses "a/b" while file "a" exists.
-		return backends.ErrExist
-	case code == 412:
-		return backends.ErrTransient
-	case code == 429 || code >= 500:
-		return backends.ErrTransient
-	}
-	return nil
-}
-
 // classify wraps an SDK error with the contract's sentinel, once, and
 // with the operation and key; the SDK's messages carry no credentials.
 func classify(op, key string, err error) error {
@@ -72,7 +55,7 @@ func classify(op, key string, err error) error {
 	}
 	var respErr *awshttp.ResponseError
 	if kind == nil && errors.As(err, &respErr) {
-		kind = status(respErr.HTTPStatusCode())
+		kind = backends.KindOfStatus(respErr.HTTPStatusCode())
 	}
 	var netErr net.Error
 	if kind == nil && errors.As(err, &netErr) {
@@ -81,7 +64,7 @@ func classify(op, key string, err error) error {
 	if kind == nil {
 		return fmt.Errorf("s3 %s %q: %w", op, key, err)
 	}
-	if kind == backends.ErrTransient && errors.Is(kind, backends.ErrTransient) && isPrecondition(apiErr, respErr) {
+	if isPrecondition(apiErr, respErr) {
 		return fmt.Errorf("s3 %s %q: the object changed during the transfer: %w", op, key, kind)
 	}
 	return fmt.Errorf("s3 %s %q: %w: %w", op, key, kind, err)
