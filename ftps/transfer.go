@@ -37,9 +37,59 @@ func (t *transfer) uncleanEnd() bool {
 }
 
 // eofWatch records whether the raw connection under TLS hit EOF.
+//
+// It also gathers the TLS records of one large write into one write to the
+// network (see coalesce): crypto/tls writes every 16 KiB record with a
+// syscall of its own, which on a small virtual machine costs more than
+// the encryption.
 type eofWatch struct {
 	net.Conn
 	eof atomic.Bool
+
+	mu   sync.Mutex // serialises writes: TLS alerts may come from Close
+	hold bool
+	buf  []byte
+}
+
+func (e *eofWatch) Write(p []byte) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.hold {
+		e.buf = append(e.buf, p...)
+		return len(p), nil
+	}
+	return e.Conn.Write(p)
+}
+
+// coalesce runs write (a tls.Conn.Write) with the records it produces held
+// back, then sends them with one write.
+func (e *eofWatch) coalesce(write func() (int, error)) (int, error) {
+	e.mu.Lock()
+	e.hold = true
+	e.mu.Unlock()
+	n, err := write()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hold = false
+	if len(e.buf) > 0 {
+		_, ferr := e.Conn.Write(e.buf)
+		e.buf = e.buf[:0]
+		if err == nil && ferr != nil {
+			// Nothing of this write reached the client for sure.
+			return 0, ferr
+		}
+	}
+	return n, err
+}
+
+// coalescedConn is a TLS data connection whose writes go out whole.
+type coalescedConn struct {
+	*timeoutConn
+	watch *eofWatch
+}
+
+func (c *coalescedConn) Write(p []byte) (int, error) {
+	return c.watch.coalesce(func() (int, error) { return c.timeoutConn.Write(p) })
 }
 
 func (e *eofWatch) Read(p []byte) (int, error) {
@@ -238,7 +288,7 @@ func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, *eofW
 		s.log.Warn("data connection refused: TLS session not resumed", "remote", conn.RemoteAddr().String())
 		return nil, nil, errors.New("data connection did not resume the control connection's TLS session")
 	}
-	return &timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, watch, nil
+	return &coalescedConn{&timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, watch}, watch, nil
 }
 
 // closeDataConn closes a data connection; for TLS a clean close sends
@@ -282,12 +332,65 @@ func (c *timeoutConn) Write(p []byte) (int, error) {
 // and few syscalls, small enough to keep per-transfer memory low.
 const copyBufSize = 256 << 10
 
+// countingReader counts what it reads into the transfer and remembers
+// its last error, so a ReaderFrom's error can be told apart.
+type countingReader struct {
+	r   io.Reader
+	t   *transfer
+	err error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.t.bytes.Add(int64(n))
+	c.err = err
+	return n, err
+}
+
+// countingWriter counts what it writes into the transfer and remembers
+// its error, so a WriterTo's error can be told apart.
+type countingWriter struct {
+	w   io.Writer
+	t   *transfer
+	err error
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.t.bytes.Add(int64(n))
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
 // copyCounted copies src to dst, counting bytes into t, and says which
 // side failed: a read error is the source's, a write error the
 // destination's.
 func copyCounted(dst io.Writer, src io.Reader, t *transfer) (readErr, writeErr error) {
+	if wt, ok := src.(io.WriterTo); ok {
+		// The source writes for itself (a download reading ahead from
+		// the store while this goroutine's writes go to the client).
+		cw := &countingWriter{w: dst, t: t}
+		_, err := wt.WriteTo(cw)
+		if cw.err != nil {
+			return nil, cw.err
+		}
+		return err, nil
+	}
+	if rf, ok := dst.(io.ReaderFrom); ok {
+		// The destination reads for itself (a staged upload filling its
+		// part buffers): no copy through our buffer. Errors are told
+		// apart by where they happened.
+		cr := &countingReader{r: src, t: t}
+		_, err := rf.ReadFrom(cr)
+		if cr.err != nil && !errors.Is(cr.err, io.EOF) {
+			return cr.err, nil
+		}
+		return nil, err
+	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp

@@ -196,6 +196,14 @@ type forgetfulWriter struct {
 	forget func()
 }
 
+// ReadFrom passes the fast path of the store's writer through.
+func (w *forgetfulWriter) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := w.Writer.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{w.Writer}, r)
+}
+
 func (w *forgetfulWriter) Commit() error {
 	defer w.forget()
 	return w.Writer.Commit()

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
@@ -233,5 +235,70 @@ func TestPartWriterBackpressure(t *testing.T) {
 	}
 	if got := len(s.objects["k"].data); got != 64*part {
 		t.Errorf("stored %d bytes, want %d", got, 64*part)
+	}
+}
+
+// TestPartWriterReadFrom: the copy-free path stores the same bytes in the
+// same parts as Write, and reports a reader's error.
+func TestPartWriterReadFrom(t *testing.T) {
+	const part = 64 << 10
+	s := newFakeStore(PartOptions{})
+	up := &fakeUpload{s: s, key: "k"}
+	w := NewPartWriter(t.Context(), up, PartOptions{PartSize: part, Concurrency: 2})
+	data := pattern(7*part + 333)
+	n, err := w.(io.ReaderFrom).ReadFrom(iotest.HalfReader(bytes.NewReader(data)))
+	if err != nil || n != int64(len(data)) {
+		t.Fatalf("ReadFrom: %d, %v", n, err)
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.objects["k"].data; !bytes.Equal(got, data) || len(up.parts) != 8 {
+		t.Fatalf("stored %d bytes in %d parts, want %d in 8", len(got), len(up.parts), len(data))
+	}
+	w = NewPartWriter(t.Context(), &fakeUpload{s: s, key: "k2"}, PartOptions{PartSize: part, Concurrency: 2})
+	if _, err := w.(io.ReaderFrom).ReadFrom(iotest.TimeoutReader(bytes.NewReader(data))); !errors.Is(err, iotest.ErrTimeout) {
+		t.Fatalf("ReadFrom returned %v, want the reader's error", err)
+	}
+	w.Abort()
+	if _, ok := s.objects["k2"]; ok {
+		t.Fatal("aborted upload stored")
+	}
+}
+
+// failingWriter fails after n bytes.
+type failingWriter struct{ n int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		k := f.n
+		f.n = 0
+		return k, errors.New("client gone")
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestReaderWriteTo: the read-ahead path delivers every byte in order,
+// and a failing writer ends it with the writer's error.
+func TestReaderWriteTo(t *testing.T) {
+	s := newFakeStore(PartOptions{})
+	data := pattern(3*prefetchChunk*prefetchDepth + 12345)
+	s.put("k", data)
+	b := NewBucket(s, Options{})
+	r, err := b.Open(t.Context(), "k", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if n, err := io.Copy(&got, r); err != nil || !bytes.Equal(got.Bytes(), data[100:]) {
+		t.Fatalf("WriteTo: %d bytes, %v, equal %v", n, err, bytes.Equal(got.Bytes(), data[100:]))
+	}
+	r.Close()
+	r, _ = b.Open(t.Context(), "k", 0)
+	defer r.Close()
+	n, err := r.(io.WriterTo).WriteTo(&failingWriter{n: prefetchChunk + 7})
+	if err == nil || err.Error() != "client gone" || n != prefetchChunk+7 {
+		t.Fatalf("WriteTo to a failing writer: %d, %v", n, err)
 	}
 }

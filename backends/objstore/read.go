@@ -23,7 +23,10 @@ const maxResumes = 10
 // reader streams one object version from an offset, resuming broken
 // streams; it fails rather than return bytes of another version.
 type reader struct {
-	ctx     context.Context
+	ctx context.Context
+	// abort cancels ctx, and with it the store request in flight; safe
+	// from any goroutine (WriteTo's writer side uses it).
+	abort   context.CancelFunc
 	s       Store
 	obj     Object
 	pos     int64
@@ -41,8 +44,10 @@ type reader struct {
 }
 
 func newReader(ctx context.Context, s Store, obj Object, offset int64, stall time.Duration) (*reader, error) {
-	r := &reader{ctx: ctx, s: s, obj: obj, pos: offset, stall: stall}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &reader{ctx: ctx, abort: cancel, s: s, obj: obj, pos: offset, stall: stall}
 	if err := r.get(); err != nil {
+		cancel()
 		return nil, err
 	}
 	return r, nil
@@ -152,5 +157,6 @@ func (r *reader) Close() error {
 	}
 	r.closed = true
 	r.drop()
+	r.abort()
 	return nil
 }
