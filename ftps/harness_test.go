@@ -41,6 +41,9 @@ type testServer struct {
 type setup struct {
 	cfg   ftps.Config
 	users []mapping.UserConfig
+	// wrap, when set, stands between the users and the memory backend
+	// (fault injection); the test's own bucket handle bypasses it.
+	wrap func(backends.Backend) backends.Backend
 }
 
 var hashOnce = sync.OnceValue(func() map[string]string {
@@ -91,7 +94,11 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 		o(st)
 	}
 	store := memory.New()
-	users, err := mapping.New(st.users, map[string]backends.Backend{"mem": store})
+	var storage backends.Backend = store
+	if st.wrap != nil {
+		storage = st.wrap(store)
+	}
+	users, err := mapping.New(st.users, map[string]backends.Backend{"mem": storage})
 	if err != nil {
 		t.Fatal(err)
 	}
