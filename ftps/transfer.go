@@ -274,14 +274,26 @@ func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, *eofW
 	if err != nil {
 		return nil, nil, err
 	}
-	if !s.protP {
+	var (
+		tc    *tls.Conn
+		watch *eofWatch
+	)
+	switch early, ok := conn.(*earlyTLS); {
+	case ok && !s.protP:
+		// PROT C after the passive connection was secured under PROT P.
+		early.Close()
+		return nil, nil, errors.New("data connection secured before PROT C")
+	case ok:
+		tc, watch = early.Conn, early.watch
+	case !s.protP:
 		return &timeoutConn{Conn: conn, timeout: s.srv.cfg.Server.DataTimeout}, nil, nil
-	}
-	watch := &eofWatch{Conn: conn}
-	tc := tls.Server(watch, s.tlsCfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
-		conn.Close()
-		return nil, nil, err
+	default:
+		watch = &eofWatch{Conn: conn}
+		tc = tls.Server(watch, s.tlsCfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
 	}
 	if s.srv.cfg.TLS.SessionReuse == ReuseRequired && !tc.ConnectionState().DidResume {
 		tc.Close()

@@ -2,12 +2,14 @@ package ftps
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // dataSource is a prepared data connection: a passive listener waiting
@@ -50,21 +52,73 @@ func (p *portPool) listen(ip net.IP) (net.Listener, error) {
 // passiveSource accepts the client's data connection. Only a connection
 // from the control connection's own IP is taken: anyone else who races
 // to the port is refused (no data-port theft).
+//
+// It accepts as soon as the client connects, not when the transfer
+// command arrives, and under PROT P answers the TLS handshake at once:
+// curl starts the handshake right after connecting and, until it is
+// answered, leaves the control connection unread (a second of waiting
+// per transfer). Clients that start TLS only after 150 are served the
+// same way, a round trip later.
 type passiveSource struct {
 	l        net.Listener
 	clientIP net.IP
 	s        *session
+
+	ready  chan accepted // the accepted connection, once
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
 }
 
-func (p *passiveSource) open(ctx context.Context) (net.Conn, error) {
-	stop := context.AfterFunc(ctx, func() { p.l.Close() })
-	defer stop()
+// accepted is what the accepting goroutine hands over.
+type accepted struct {
+	conn net.Conn // the raw connection, or nil with err
+	tls  *earlyTLS
+	err  error
+}
+
+// earlyTLS is a data connection whose TLS handshake is already done.
+type earlyTLS struct {
+	*tls.Conn
+	watch *eofWatch
+}
+
+func (p *passiveSource) start(secure bool, cfg *tls.Config, handshakeTimeout time.Duration) {
+	p.ready = make(chan accepted, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	go func() {
+		r := accepted{}
+		r.conn, r.err = p.accept()
+		if r.err == nil && secure {
+			watch := &eofWatch{Conn: r.conn}
+			tc := tls.Server(watch, cfg)
+			hctx, done := context.WithTimeout(ctx, handshakeTimeout)
+			if err := tc.HandshakeContext(hctx); err != nil {
+				r.conn.Close()
+				r = accepted{err: err}
+			} else {
+				r.tls = &earlyTLS{Conn: tc, watch: watch}
+			}
+			done()
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.closed {
+			if r.conn != nil {
+				r.conn.Close()
+			}
+			return
+		}
+		p.ready <- r
+	}()
+}
+
+// accept waits for the client's connection, refusing other addresses.
+func (p *passiveSource) accept() (net.Conn, error) {
 	for {
 		conn, err := p.l.Accept()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("waiting for passive data connection: %w", ctx.Err())
-			}
 			return nil, err
 		}
 		ta, ok := conn.RemoteAddr().(*net.TCPAddr)
@@ -76,7 +130,36 @@ func (p *passiveSource) open(ctx context.Context) (net.Conn, error) {
 	}
 }
 
-func (p *passiveSource) close() { p.l.Close() }
+func (p *passiveSource) open(ctx context.Context) (net.Conn, error) {
+	select {
+	case r := <-p.ready:
+		if r.err != nil {
+			return nil, r.err
+		}
+		if r.tls != nil {
+			return r.tls, nil
+		}
+		return r.conn, nil
+	case <-ctx.Done():
+		p.close()
+		return nil, fmt.Errorf("waiting for passive data connection: %w", ctx.Err())
+	}
+}
+
+func (p *passiveSource) close() {
+	p.mu.Lock()
+	p.closed = true
+	select {
+	case r := <-p.ready:
+		if r.conn != nil {
+			r.conn.Close()
+		}
+	default:
+	}
+	p.mu.Unlock()
+	p.cancel()
+	p.l.Close()
+}
 
 // preparePassive opens a passive listener on the address the client
 // reached us at, replacing any earlier prepared connection.
@@ -94,7 +177,9 @@ func (s *session) preparePassive() (net.Listener, bool) {
 		s.reply(codeCantOpenData, "No passive port available; try again later.")
 		return nil, false
 	}
-	s.data = &passiveSource{l: l, clientIP: remote.IP, s: s}
+	p := &passiveSource{l: l, clientIP: remote.IP, s: s}
+	p.start(s.protP, s.tlsCfg, s.srv.cfg.Server.IdleTimeout+s.srv.cfg.Server.DataTimeout)
+	s.data = p
 	return l, true
 }
 
