@@ -11,7 +11,6 @@ var dirCases = []testCase{
 	{"Dirs/MkdirRmdir", testMkdirRmdir},
 	{"Dirs/ImplicitParents", testImplicitParents},
 	{"Dirs/FileAndDirSameName", testFileAndDirSameName},
-	{"Dirs/CreateBelowFile", testCreateBelowFile},
 }
 
 func testRoot(t *testing.T, s *suite) {
@@ -60,27 +59,19 @@ func testImplicitParents(t *testing.T, s *suite) {
 	checkMissing(t, b, "d1/d2/f")
 }
 
-// testFileAndDirSameName runs only for stores that can hold "a" and "a/b"
-// at once.
+// testFileAndDirSameName checks what a file and a directory of one name
+// do, as the store declares: object stores hold "a" and "a/b" at once;
+// file systems refuse to write, rename or make a directory below a file,
+// and leave the file alone.
 func testFileAndDirSameName(t *testing.T, s *suite) {
-	if !s.opts.FileAndDirSameName {
-		t.Skip("Options.FileAndDirSameName is false: this store cannot hold a file and a directory of one name")
-	}
 	b := s.bucket(t)
-	put(t, b, "same", []byte("file"))
-	put(t, b, "same/child", []byte("child"))
-	checkContent(t, b, "same", []byte("file"))
-	checkContent(t, b, "same/child", []byte("child"))
-}
-
-// testCreateBelowFile runs only for stores that cannot hold "a" and "a/b"
-// at once: writing, renaming or making a directory below a file fails and
-// leaves the file alone.
-func testCreateBelowFile(t *testing.T, s *suite) {
 	if s.opts.FileAndDirSameName {
-		t.Skip("Options.FileAndDirSameName is true: this store can hold a file and a directory of one name")
+		put(t, b, "same", []byte("file"))
+		put(t, b, "same/child", []byte("child"))
+		checkContent(t, b, "same", []byte("file"))
+		checkContent(t, b, "same/child", []byte("child"))
+		return
 	}
-	b := s.bucket(t)
 	put(t, b, "file", []byte("file"))
 	put(t, b, "other", []byte("other"))
 	wantErr(t, tryPut(t, b, "file/child", []byte("x")), `writing "file/child"`, backends.ErrNotDir, backends.ErrExist)
