@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/tls"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 	"github.com/jlaffaye/ftp"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -44,16 +44,6 @@ func binary(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return bin
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func writeConfig(t *testing.T, dir string, port int) string {
@@ -125,7 +115,7 @@ func TestHashPasswordAndVersion(t *testing.T) {
 func TestSIGTERMDuringUploads(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	cfgPath := writeConfig(t, dir, port)
 	srv := exec.Command(bin, "serve", "--config", cfgPath, "--log-format", "json")
 	var logs bytes.Buffer
@@ -135,7 +125,7 @@ func TestSIGTERMDuringUploads(t *testing.T) {
 	}
 	defer srv.Process.Kill()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitListening(t, addr)
+	testenv.WaitBanner(t, addr)
 	certPool := x509.NewCertPool()
 	pemBytes, _ := os.ReadFile(filepath.Join(dir, "state", "tls", "cert.pem"))
 	certPool.AppendCertsFromPEM(pemBytes)
@@ -196,18 +186,4 @@ func (s *slowReader) Read(p []byte) (int, error) {
 	s.once.Do(func() { s.started <- struct{}{} })
 	time.Sleep(5 * time.Millisecond)
 	return s.r.Read(p[:min(len(p), 64<<10)])
-}
-
-func waitListening(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("%s not listening", addr)
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 	"github.com/jlaffaye/ftp"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -68,7 +69,7 @@ func usersYAML(t *testing.T, hash string, users ...string) string {
 func TestUsersFileReload(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +93,7 @@ users_file: %s
 	}
 	defer srv.Process.Kill()
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	waitListening(t, addr)
+	testenv.WaitBanner(t, addr)
 	pool := x509.NewCertPool()
 	pemBytes, _ := os.ReadFile(filepath.Join(dir, "state", "tls", "cert.pem"))
 	pool.AppendCertsFromPEM(pemBytes)

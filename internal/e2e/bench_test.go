@@ -159,7 +159,7 @@ func writeRandomFile(tb testing.TB, path string, size int64) {
 // startOpenSSL serves dir over HTTPS (TLS 1.3) with the certificate the
 // bridge generated, and returns the URL of big.bin.
 func startOpenSSL(tb testing.TB, openssl, dir string, br *bridge) string {
-	addr := freeAddr(tb)
+	addr := testenv.FreeAddr(tb)
 	cmd := exec.Command(openssl, "s_server", "-accept", addr, "-cert", br.certFile,
 		"-key", filepath.Join(filepath.Dir(br.certFile), "key.pem"), "-WWW", "-tls1_3", "-quiet")
 	cmd.Dir = dir

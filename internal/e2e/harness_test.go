@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,7 +107,7 @@ func startBridge(t testing.TB, c *cloud, opts ...func(*bridgeOptions)) *bridge {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	explicit, implicit := freeAddr(t), freeAddr(t)
+	explicit, implicit := testenv.FreeAddr(t), testenv.FreeAddr(t)
 	base := 20000 + rand.IntN(30000-o.passivePorts)
 	cfg := fmt.Sprintf(`server: {data_dir: %s, idle_timeout: 2m, shutdown_timeout: 10s%s}
 listeners: [{address: %s, tls: explicit}, {address: %s, tls: implicit}]
@@ -154,7 +152,7 @@ users:
 		}
 	})
 	b.pid = cmd.Process.Pid
-	waitBanner(t, explicit)
+	testenv.WaitBanner(t, explicit)
 	return b
 }
 
@@ -164,33 +162,6 @@ func indent(s, prefix string) string {
 		lines[i] = prefix + l
 	}
 	return strings.Join(lines, "\n")
-}
-
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitBanner(t testing.TB, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "220") {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("ftpsbridge not serving on %s", addr)
 }
 
 // tool finds an external client, failing under CI when it is missing.
