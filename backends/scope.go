@@ -51,11 +51,3 @@ func (m *Memo) Reset() {
 		m.m.Clear()
 	}
 }
-
-// Forget drops what is remembered for key; drivers call it for every key
-// a mutation touches.
-func (m *Memo) Forget(key any) {
-	if m != nil {
-		m.m.Delete(key)
-	}
-}

@@ -67,13 +67,17 @@ func (b *bucket) head(ctx context.Context, key string) (Object, error) {
 	return obj, err
 }
 
-// forget drops remembered answers about keys a mutation touched.
-func (b *bucket) forget(ctx context.Context, keys ...string) {
-	memo := backends.MemoFrom(ctx)
-	for _, k := range keys {
-		memo.Forget(memoKey{b.s, k})
-		memo.Forget(memoKey{b.s, k + "/"})
-	}
+// forget drops what the command remembered, after a mutation: a write can
+// change the answer for its key and for every directory above it, and a
+// command makes at most a mutation or two, so dropping all is simplest.
+func (b *bucket) forget(ctx context.Context) {
+	backends.MemoFrom(ctx).Reset()
+}
+
+// probeResult is what a command's Memo remembers of one probeDir.
+type probeResult struct {
+	exists, children bool
+	marker           Object
 }
 
 // probeDir looks for dir's marker or any key below it with one listing
@@ -81,8 +85,16 @@ func (b *bucket) forget(ctx context.Context, keys ...string) {
 // smallest key with that prefix). It returns whether the directory
 // exists, its marker (Key "" when there is none) and whether it holds
 // anything besides the marker.
+//
+// Remembered for the running command: a STOR of a new file asks once
+// whether its key is a directory (the Stat before it, then Create).
 func (b *bucket) probeDir(ctx context.Context, dir string) (exists bool, marker Object, children bool, err error) {
 	prefix := dirPrefix(dir)
+	memo := backends.MemoFrom(ctx)
+	if v, ok := memo.Load(memoKey{b.s, prefix}); ok {
+		r := v.(probeResult)
+		return r.exists, r.marker, r.children, nil
+	}
 	page, err := b.s.List(ctx, prefix, "", 2)
 	if err != nil {
 		return false, Object{}, false, err
@@ -92,7 +104,9 @@ func (b *bucket) probeDir(ctx context.Context, dir string) (exists bool, marker 
 		marker = page.Objects[0]
 		n--
 	}
-	return n > 0 || marker.Key != "", marker, n > 0 || page.Next != "", nil
+	r := probeResult{exists: n > 0 || marker.Key != "", marker: marker, children: n > 0 || page.Next != ""}
+	memo.Store(memoKey{b.s, prefix}, r)
+	return r.exists, r.marker, r.children, nil
 }
 
 func fileEntry(o Object) backends.Entry {
@@ -181,12 +195,12 @@ func (b *bucket) Create(ctx context.Context, key string) (backends.Writer, error
 	if exists {
 		return nil, fmt.Errorf("%q: %w", key, backends.ErrIsDir)
 	}
-	b.forget(ctx, key)
+	b.forget(ctx)
 	w, err := b.s.Create(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	return &forgetfulWriter{Writer: w, forget: func() { b.forget(ctx, key) }}, nil
+	return &forgetfulWriter{Writer: w, forget: func() { b.forget(ctx) }}, nil
 }
 
 // forgetfulWriter drops the command's memory of its key on Commit, so a
@@ -221,7 +235,7 @@ func (b *bucket) Delete(ctx context.Context, key string) error {
 	} else if err != nil {
 		return err
 	}
-	b.forget(ctx, key)
+	b.forget(ctx)
 	return b.s.Delete(ctx, key)
 }
 
@@ -262,7 +276,7 @@ func (b *bucket) Rename(ctx context.Context, from, to string) error {
 	} else if exists {
 		return fmt.Errorf("%q: %w", to, backends.ErrIsDir)
 	}
-	b.forget(ctx, from, to)
+	b.forget(ctx)
 	if err := b.s.Copy(ctx, src, to); err != nil {
 		return err
 	}
@@ -304,7 +318,7 @@ func (b *bucket) Mkdir(ctx context.Context, key string) error {
 	}
 	// Outermost first, so a failure half way leaves no gap in the chain.
 	for i := len(missing) - 1; i >= 0; i-- {
-		b.forget(ctx, missing[i])
+		b.forget(ctx)
 		if err := b.s.PutEmpty(ctx, missing[i]+"/"); err != nil {
 			return err
 		}
@@ -343,6 +357,6 @@ func (b *bucket) Rmdir(ctx context.Context, key string) error {
 		}
 		return fmt.Errorf("%q: %w", key, backends.ErrNotExist)
 	}
-	b.forget(ctx, key)
+	b.forget(ctx)
 	return b.s.Delete(ctx, marker.Key)
 }

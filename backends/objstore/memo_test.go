@@ -61,3 +61,29 @@ func TestCommandMemo(t *testing.T) {
 		t.Errorf("2 Stats outside a command scope made %d Heads, want 2", n)
 	}
 }
+
+// TestCommandMemoProbe: a STOR of a new file asks the store once whether
+// its key is a directory, though both the Stat before the upload and
+// Create need to know.
+func TestCommandMemoProbe(t *testing.T) {
+	s := &countingStore{fakeStore: newFakeStore(PartOptions{PartSize: 1 << 20})}
+	b := NewBucket(s, Options{})
+	ctx := backends.CommandScope(t.Context())
+	if _, err := b.Stat(ctx, "new"); err == nil {
+		t.Fatal("Stat of a missing key succeeded")
+	}
+	w, err := b.Create(ctx, "new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("x"))
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.lists.Load(); n != 1 {
+		t.Errorf("Stat then Create of a new file listed %d times, want 1", n)
+	}
+	if e, err := b.Stat(ctx, "new"); err != nil || e.Size != 1 {
+		t.Errorf("Stat after the upload in the same command: %+v, %v", e, err)
+	}
+}
