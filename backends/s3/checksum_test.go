@@ -8,22 +8,26 @@ import (
 	"hash/crc32"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
 // recorder is an HTTP client that remembers the checksum headers of every
 // request carrying object data (PutObject, UploadPart).
 type recorder struct {
-	mu      sync.Mutex
-	uploads []upload
+	mu        sync.Mutex
+	uploads   []upload
+	completes []http.Header
 }
 
 type upload struct {
@@ -46,6 +50,11 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 			md5:        req.Header.Get("Content-Md5"),
 			body:       body,
 		})
+		r.mu.Unlock()
+	}
+	if req.Method == http.MethodPost && req.URL.Query().Has("uploadId") {
+		r.mu.Lock()
+		r.completes = append(r.completes, req.Header.Clone())
 		r.mu.Unlock()
 	}
 	return http.DefaultTransport.RoundTrip(req)
@@ -72,12 +81,13 @@ func TestUploadsCarryChecksums(t *testing.T) {
 				t.Fatal(err)
 			}
 			b, _ := be.Bucket(bucket)
+			var data []byte
 			for _, size := range []int{100, 2*testPartSize + 17} {
 				w, err := b.Create(t.Context(), "f")
 				if err != nil {
 					t.Fatal(err)
 				}
-				data := bytes.Repeat([]byte("checksum"), size/8+1)[:size]
+				data = bytes.Repeat([]byte("checksum"), size/8+1)[:size]
 				w.Write(data)
 				if err := w.Commit(); err != nil {
 					t.Fatalf("Commit of %d bytes: %v", size, err)
@@ -85,6 +95,35 @@ func TestUploadsCarryChecksums(t *testing.T) {
 			}
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
+			if len(rec.completes) != 1 {
+				t.Fatalf("%d CompleteMultipartUpload requests, want 1", len(rec.completes))
+			}
+			// By default the whole object's CRC32C and size go with the
+			// completion, and the store keeps that checksum.
+			c := rec.completes[0]
+			head, err := be.client.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("f"), ChecksumMode: types.ChecksumModeEnabled})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch mode {
+			case "when_supported":
+				if got, want := c.Get("X-Amz-Checksum-Crc32c"), *crc32c(data); got != want {
+					t.Errorf("full-object CRC32C sent %q, want %q", got, want)
+				}
+				if got := c.Get("X-Amz-Checksum-Type"); got != "FULL_OBJECT" {
+					t.Errorf("checksum type sent %q, want FULL_OBJECT", got)
+				}
+				if got, want := c.Get("X-Amz-Mp-Object-Size"), strconv.Itoa(len(data)); got != want {
+					t.Errorf("object size sent %q, want %q", got, want)
+				}
+				if head.ChecksumType != types.ChecksumTypeFullObject || aws.ToString(head.ChecksumCRC32C) != *crc32c(data) {
+					t.Errorf("stored checksum %s %q, want FULL_OBJECT %q", head.ChecksumType, aws.ToString(head.ChecksumCRC32C), *crc32c(data))
+				}
+			case "when_required":
+				if got := c.Get("X-Amz-Checksum-Type") + c.Get("X-Amz-Checksum-Crc32c"); got != "" {
+					t.Errorf("checksum headers %q on completion with when_required", got)
+				}
+			}
 			if len(rec.uploads) != 1+3 {
 				t.Fatalf("%d data requests, want 1 PutObject and 3 parts", len(rec.uploads))
 			}
@@ -127,6 +166,47 @@ func TestCorruptPartRefused(t *testing.T) {
 	}
 	if got := classify("upload", "corrupt", err); !errors.Is(got, backends.ErrTransient) {
 		t.Errorf("classified as %v, want ErrTransient", got)
+	}
+	if err := m.Abort(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.pendingUploads(t, bucket); n != 0 {
+		t.Errorf("%d pending uploads after abort", n)
+	}
+}
+
+// TestWrongFullObjectChecksumRefused: a completion whose full-object
+// CRC32C does not match the assembled parts is refused, and nothing is
+// stored; the abort that follows leaves no pending upload.
+func TestWrongFullObjectChecksumRefused(t *testing.T) {
+	f := newFixture(t, Config{PartSize: testPartSize})
+	bucket := f.newBucketName(t)
+	st := &store{client: f.be.client, bucket: bucket, cfg: f.be.cfg, log: f.be.log}
+	m := &multipart{s: st, key: "whole"}
+	if err := m.Begin(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	var parts []objstore.Part
+	for n := 1; n <= 2; n++ {
+		p, err := m.UploadPart(t.Context(), n, bytes.Repeat([]byte{byte(n)}, testPartSize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.N = n
+		parts = append(parts, p)
+	}
+	// Tamper with part 2's remembered CRC: each part was accepted on its
+	// own checksum, so only the full-object check can catch it.
+	m.sums[2] = partSum{m.sums[2].crc ^ 1, m.sums[2].size}
+	err := m.Complete(t.Context(), parts)
+	if err == nil {
+		t.Fatal("a completion with a wrong full-object CRC32C was accepted")
+	}
+	if !errors.Is(err, backends.ErrTransient) {
+		t.Errorf("refused completion classified as %v, want ErrTransient (451)", err)
+	}
+	if _, err := f.be.client.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: &bucket, Key: aws.String("whole")}); err == nil {
+		t.Error("the object exists after a refused completion")
 	}
 	if err := m.Abort(t.Context()); err != nil {
 		t.Fatal(err)

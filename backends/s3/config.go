@@ -53,6 +53,13 @@ type Config struct {
 	// mode and a Content-MD5 in the second.
 	RequestChecksum            string `yaml:"request_checksum"`
 	ResponseChecksumValidation string `yaml:"response_checksum_validation"`
+	// ChecksumType is how a multipart upload's CRC32C covers the object:
+	// "full_object" (the default): the CRC of all its bytes, which the
+	// store checks against the parts it assembled, together with the
+	// object's size; "composite": a checksum of the parts' checksums, for
+	// stores that predate full-object checksums. Each part's own CRC32C
+	// is checked in both.
+	ChecksumType string `yaml:"checksum_type"`
 
 	// SignPayload includes the SHA-256 of every upload's bytes in the
 	// request signature. Off by default: TLS protects the bytes in
@@ -105,6 +112,12 @@ func (c *Config) Validate() error {
 			bad("%s %q must be when_supported or when_required", key, v)
 		}
 	}
+	if c.ChecksumType != "" && c.ChecksumType != "full_object" && c.ChecksumType != "composite" {
+		bad("checksum_type %q must be full_object or composite", c.ChecksumType)
+	}
+	if c.ChecksumType != "" && c.RequestChecksum == "when_required" {
+		bad("checksum_type needs request_checksum: when_supported (with when_required, parts carry a Content-MD5)")
+	}
 	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
 		bad("endpoint %q must start with https:// (or http:// for a local test store)", c.Endpoint)
 	}
@@ -139,6 +152,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ResponseChecksumValidation == "" {
 		c.ResponseChecksumValidation = "when_supported"
+	}
+	if c.ChecksumType == "" && c.RequestChecksum == "when_supported" {
+		c.ChecksumType = "full_object"
 	}
 	return c
 }

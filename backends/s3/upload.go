@@ -7,7 +7,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,16 +28,29 @@ type multipart struct {
 	key      string
 	uploadID string
 	started  time.Time
+
+	mu   sync.Mutex
+	sums map[int]partSum // by part number, for the full-object CRC
 }
+
+type partSum struct {
+	crc  uint32
+	size int64
+}
+
+// fullObject says whether the upload carries a full-object CRC32C.
+func (m *multipart) fullObject() bool { return m.useCRC() && m.s.cfg.ChecksumType == "full_object" }
 
 // useCRC says whether parts carry a CRC32C (the store verifies it and
 // keeps it) or, for stores that reject the newer checksum headers, a
 // Content-MD5: either way a part corrupted in transit is refused.
 func (m *multipart) useCRC() bool { return m.s.cfg.RequestChecksum != "when_required" }
 
-func crc32c(data []byte) *string {
+func crc32c(data []byte) *string { return crcString(crc32.Checksum(data, castagnoli)) }
+
+func crcString(v uint32) *string {
 	var sum [4]byte
-	binary.BigEndian.PutUint32(sum[:], crc32.Checksum(data, castagnoli))
+	binary.BigEndian.PutUint32(sum[:], v)
 	return aws.String(base64.StdEncoding.EncodeToString(sum[:]))
 }
 
@@ -67,6 +82,9 @@ func (m *multipart) Begin(ctx context.Context) error {
 	if m.useCRC() {
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
 	}
+	if m.fullObject() {
+		in.ChecksumType = types.ChecksumTypeFullObject
+	}
 	m.s.applyObjectSettings(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass)
 	out, err := m.s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
@@ -89,8 +107,15 @@ func (m *multipart) UploadPart(ctx context.Context, n int, data []byte) (objstor
 		ContentLength: aws.Int64(int64(len(data))),
 	}
 	if m.useCRC() {
+		sum := crc32.Checksum(data, castagnoli)
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
-		in.ChecksumCRC32C = crc32c(data)
+		in.ChecksumCRC32C = crcString(sum)
+		m.mu.Lock()
+		if m.sums == nil {
+			m.sums = make(map[int]partSum)
+		}
+		m.sums[n] = partSum{sum, int64(len(data))}
+		m.mu.Unlock()
 	} else {
 		in.ContentMD5 = contentMD5(data)
 	}
@@ -109,13 +134,42 @@ func (m *multipart) Complete(ctx context.Context, parts []objstore.Part) error {
 			done[i].ChecksumCRC32C = aws.String(p.Checksum)
 		}
 	}
-	_, err := m.s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+	in := &s3.CompleteMultipartUploadInput{
 		Bucket:          &m.s.bucket,
 		Key:             &m.key,
 		UploadId:        &m.uploadID,
 		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
-	})
+	}
+	if m.fullObject() {
+		// The store assembles the parts, computes their CRC and size,
+		// and refuses the upload if either differs from what came in.
+		full, size, err := m.fullSum(parts)
+		if err != nil {
+			return err
+		}
+		in.ChecksumType = types.ChecksumTypeFullObject
+		in.ChecksumCRC32C = crcString(full)
+		in.MpuObjectSize = aws.Int64(size)
+	}
+	_, err := m.s.client.CompleteMultipartUpload(ctx, in)
 	return classify("upload", m.key, err)
+}
+
+// fullSum folds the parts' CRCs, in order, into the object's.
+func (m *multipart) fullSum(parts []objstore.Part) (uint32, int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var full uint32
+	var size int64
+	for _, p := range parts {
+		ps, ok := m.sums[p.N]
+		if !ok {
+			return 0, 0, fmt.Errorf("upload %q: no checksum for part %d", m.key, p.N)
+		}
+		full = crc32cCombine(full, ps.crc, ps.size)
+		size += ps.size
+	}
+	return full, size, nil
 }
 
 func (m *multipart) Abort(ctx context.Context) error {
