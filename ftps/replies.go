@@ -78,7 +78,7 @@ func errorReply(err error) (int, string) {
 	case backends.ErrInvalid:
 		return codeBadFileName, "File name not allowed."
 	case backends.ErrUnsupported:
-		return codeFileUnavailable, "Not supported by this storage (directories cannot be renamed on object storage)."
+		return codeFileUnavailable, "Not supported by this storage (directory renames are off here, or this directory holds too many files)."
 	case backends.ErrQuota:
 		return codeExceededStorage, "Storage quota exceeded."
 	case backends.ErrTransient:

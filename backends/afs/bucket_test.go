@@ -16,7 +16,7 @@ import (
 func TestConformanceSmallPages(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		return NewBucket(afero.NewMemMapFs(), Options{ListPageSize: 3})
-	}, backendtest.Options{ListPageSize: 3, PartSize: 64 << 10})
+	}, backendtest.Options{ListPageSize: 3, PartSize: 64 << 10, RenamesDirectories: true})
 }
 
 func newMemBucket() backends.Bucket {

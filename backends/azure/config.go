@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 // Config configures one Azure Blob Storage account (or Azurite, or a
@@ -50,6 +51,9 @@ type Config struct {
 	// ListPageSize is the MaxResults of each listing request (default
 	// 1000, at most 5000).
 	ListPageSize int `yaml:"list_page_size"`
+	// Directory renames (off by default; see objstore.DirRename):
+	// rename_directories, rename_directory_limit.
+	objstore.DirRename `yaml:",inline"`
 }
 
 const (
@@ -122,6 +126,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ListPageSize < 0 || c.ListPageSize > maxListPageSize {
 		bad("list_page_size %d must be between 1 and %d", c.ListPageSize, maxListPageSize)
+	}
+	if c.RenameDirectoryLimit < 0 {
+		bad("rename_directory_limit must not be negative")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("azure: %s: %w", strings.Join(problems, "; "), backends.ErrInvalid)

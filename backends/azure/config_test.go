@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 const (
@@ -46,6 +47,7 @@ func TestValidate(t *testing.T) {
 		{"concurrency", Config{AccountName: "acct", UploadConcurrency: -1}, "upload_concurrency"},
 		{"timeout", Config{AccountName: "acct", PartTimeout: -time.Second}, "part_timeout"},
 		{"page size", Config{AccountName: "acct", ListPageSize: 5001}, "list_page_size"},
+		{"rename limit", Config{AccountName: "acct", DirRename: objstore.DirRename{RenameDirectoryLimit: -1}}, "rename_directory_limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package backendtest
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
@@ -71,15 +70,18 @@ func testRenameOntoDir(t *testing.T, s *suite) {
 	checkContent(t, b, "dir/child", []byte("child"))
 }
 
-// testRenameDir moves a directory tree. A driver may refuse with
-// ErrUnsupported (the contract allows it); then nothing may have moved.
+// testRenameDir moves a directory tree: files, a sub-directory that is
+// only a marker, and deeper files. A store that does not rename
+// directories must refuse with ErrUnsupported and move nothing.
 func testRenameDir(t *testing.T, s *suite) {
 	b := s.bucket(t)
 	mkdir(t, b, "d/empty")
 	put(t, b, "d/f", []byte("1"))
 	put(t, b, "d/sub/g", []byte("22"))
+	mkdir(t, b, "taken")
 	err := b.Rename(t.Context(), "d", "e")
-	if errors.Is(err, backends.ErrUnsupported) {
+	if !s.opts.RenamesDirectories {
+		wantErr(t, err, `Rename("d", "e")`, backends.ErrUnsupported)
 		checkMissing(t, b, "e")
 		s.checkNames(t, b, "d", "empty", "f", "sub")
 		checkContent(t, b, "d/f", []byte("1"))
@@ -94,4 +96,13 @@ func testRenameDir(t *testing.T, s *suite) {
 	checkContent(t, b, "e/f", []byte("1"))
 	checkContent(t, b, "e/sub/g", []byte("22"))
 	checkDir(t, b, "e/empty")
+
+	// Onto an existing directory or file, or below itself: refused, and
+	// nothing moves.
+	put(t, b, "file", []byte("x"))
+	wantErr(t, b.Rename(t.Context(), "e", "taken"), `Rename("e", "taken")`, backends.ErrExist, backends.ErrIsDir)
+	wantErr(t, b.Rename(t.Context(), "e", "file"), `Rename("e", "file")`, backends.ErrExist, backends.ErrIsDir)
+	wantErr(t, b.Rename(t.Context(), "e", "e/sub/x"), `Rename("e", "e/sub/x")`, backends.ErrInvalid)
+	s.checkNames(t, b, "e", "empty", "f", "sub")
+	checkContent(t, b, "file", []byte("x"))
 }

@@ -28,6 +28,10 @@ type Options struct {
 	// be larger and the large listing must span several pages; 0 skips
 	// those two checks.
 	ListPageSize int
+	// RenamesDirectories says the bucket renames directories (object
+	// stores only when configured to); when false, renaming one must be
+	// refused with ErrUnsupported and move nothing.
+	RenamesDirectories bool
 	// PendingUploads, when set, counts unfinished multipart uploads in
 	// the bucket of the running case; the suite expects 0 after Abort
 	// and after a cancelled write.

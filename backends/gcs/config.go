@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 const (
@@ -66,6 +67,9 @@ type Config struct {
 	// ListPageSize is the number of entries asked for per listing request,
 	// 1 to 1000 (the default).
 	ListPageSize int `yaml:"list_page_size"`
+	// Directory renames (off by default; see objstore.DirRename):
+	// rename_directories, rename_directory_limit.
+	objstore.DirRename `yaml:",inline"`
 }
 
 // Validate reports the first invalid setting, naming its YAML key. Zero
@@ -90,6 +94,9 @@ func (c *Config) Validate() error {
 		return invalid("list_page_size %d is outside 1 to %d", c.ListPageSize, DefaultListPageSize)
 	case c.StorageClass != "" && !slices.Contains(storageClasses, c.StorageClass):
 		return invalid("storage_class %q is not one of %v", c.StorageClass, storageClasses)
+	}
+	if err := c.DirRename.Validate(); err != nil {
+		return fmt.Errorf("gcs: %w", err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 func TestValidate(t *testing.T) {
@@ -38,6 +39,7 @@ func TestValidate(t *testing.T) {
 		{Config{ChunkSize: 2 << 30}, "chunk_size"},
 		{Config{ListPageSize: -1}, "list_page_size"},
 		{Config{ListPageSize: 1001}, "list_page_size"},
+		{Config{DirRename: objstore.DirRename{RenameDirectoryLimit: -1}}, "rename_directory_limit"},
 		{Config{StorageClass: "nearline"}, "storage_class"},
 		{Config{Endpoint: "127.0.0.1:4443"}, "endpoint"},
 		{Config{Endpoint: "ftp://host/"}, "endpoint"},
@@ -165,11 +167,13 @@ func TestTrimPageKeepsGCSPages(t *testing.T) {
 
 func TestConfigYAML(t *testing.T) {
 	var c Config
-	src := "credentials_file: /etc/sa.json\nchunk_size: 8MiB\nstorage_class: COLDLINE\nlist_page_size: 500\nproject: billing\n"
+	src := "credentials_file: /etc/sa.json\nchunk_size: 8MiB\nstorage_class: COLDLINE\nlist_page_size: 500\nproject: billing\n" +
+		"rename_directories: true\nrename_directory_limit: 50\n"
 	if err := yaml.Unmarshal([]byte(src), &c); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{CredentialsFile: "/etc/sa.json", ChunkSize: 8 << 20, StorageClass: "COLDLINE", ListPageSize: 500, Project: "billing"}
+	want := Config{CredentialsFile: "/etc/sa.json", ChunkSize: 8 << 20, StorageClass: "COLDLINE", ListPageSize: 500, Project: "billing",
+		DirRename: objstore.DirRename{RenameDirectories: true, RenameDirectoryLimit: 50}}
 	if c != want {
 		t.Errorf("decoded %s, want %s", c, want)
 	}

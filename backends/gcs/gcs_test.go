@@ -57,14 +57,15 @@ func (s *testServer) newStore(t *testing.T) *store {
 }
 
 func TestConformance(t *testing.T) {
-	s := startServer(t, Config{ChunkSize: testChunkSize, ListPageSize: 100})
+	s := startServer(t, Config{ChunkSize: testChunkSize, ListPageSize: 100,
+		DirRename: objstore.DirRename{RenameDirectories: true}})
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		b, err := s.be.Bucket(s.newBucketName(t))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
-	}, backendtest.Options{PartSize: testChunkSize, FileAndDirSameName: true, ListPageSize: 100})
+	}, backendtest.Options{PartSize: testChunkSize, FileAndDirSameName: true, ListPageSize: 100, RenamesDirectories: true})
 }
 
 func TestStore(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/backends/backendtest"
 )
 
-var suiteOptions = backendtest.Options{ListPageSize: afs.DefaultListPageSize}
+var suiteOptions = backendtest.Options{ListPageSize: afs.DefaultListPageSize, RenamesDirectories: true}
 
 // newBucket opens bucket name of a fresh Root and returns it with Root's
 // path on disk.

@@ -19,7 +19,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		return b
-	}, backendtest.Options{ListPageSize: afs.DefaultListPageSize})
+	}, backendtest.Options{ListPageSize: afs.DefaultListPageSize, RenamesDirectories: true})
 }
 
 func TestConformanceNamedBucket(t *testing.T) {
@@ -29,7 +29,7 @@ func TestConformanceNamedBucket(t *testing.T) {
 			t.Fatal(err)
 		}
 		return b
-	}, backendtest.Options{ListPageSize: afs.DefaultListPageSize})
+	}, backendtest.Options{ListPageSize: afs.DefaultListPageSize, RenamesDirectories: true})
 }
 
 // TestBucketsAreDirectories checks that buckets do not see each other and

@@ -19,6 +19,8 @@ type Options struct {
 	// ReadStallTimeout fails (or resumes) a download from which the
 	// store has sent nothing for this long; 0 means one minute.
 	ReadStallTimeout time.Duration
+	// Rename says whether, and how far, directories may be renamed.
+	Rename DirRename
 }
 
 const defaultReadStallTimeout = time.Minute
@@ -241,9 +243,9 @@ func (b *bucket) Delete(ctx context.Context, key string) error {
 
 // Rename copies server side, then deletes the source. It is not atomic:
 // between the two steps both names exist, and a failed delete leaves
-// both (reported as an error, nothing is lost). Directories cannot be
-// renamed: that would be one copy and delete per key below them, and a
-// failure half way would leave the tree split between two names.
+// both (reported as an error, nothing is lost). Directories are renamed
+// only when the operator allows it (see renameDir): that is one copy and
+// one delete per object below them.
 func (b *bucket) Rename(ctx context.Context, from, to string) error {
 	if err := checkKey(from); err != nil {
 		return err
@@ -258,7 +260,7 @@ func (b *bucket) Rename(ctx context.Context, from, to string) error {
 	if errors.Is(err, backends.ErrNotExist) {
 		err = b.missing(ctx, from)
 		if errors.Is(err, backends.ErrIsDir) {
-			return fmt.Errorf("%q is a directory; renaming directories is not supported on object storage: %w", from, backends.ErrUnsupported)
+			return b.renameDir(ctx, from, to)
 		}
 		return err
 	}

@@ -24,3 +24,19 @@ func TestConformanceFake(t *testing.T) {
 		PendingUploads:     func(t *testing.T) int { return current.pendingUploads() },
 	})
 }
+
+// TestConformanceFakeRenamesDirectories runs the suite again with
+// directory renames allowed: the copy-then-delete path instead of the
+// refusal.
+func TestConformanceFakeRenamesDirectories(t *testing.T) {
+	const part = 64 << 10
+	backendtest.Run(t, func(t *testing.T) backends.Bucket {
+		s := newFakeStore(PartOptions{PartSize: part, Concurrency: 3, MaxParts: 10000})
+		return NewBucket(s, Options{ListPageSize: 100, Rename: DirRename{RenameDirectories: true}})
+	}, backendtest.Options{
+		PartSize:           part,
+		FileAndDirSameName: true,
+		ListPageSize:       100,
+		RenamesDirectories: true,
+	})
+}

@@ -22,6 +22,19 @@ type fakeStore struct {
 	pending map[*fakeUpload]bool
 	version int
 	opts    PartOptions
+	// fail, when set, may fail a Copy ("copy", destination key) or a
+	// Delete ("delete", key) before it happens.
+	fail func(op, key string) error
+}
+
+func (s *fakeStore) injected(op, key string) error {
+	s.mu.Lock()
+	fail := s.fail
+	s.mu.Unlock()
+	if fail == nil {
+		return nil
+	}
+	return fail(op, key)
 }
 
 type fakeObject struct {
@@ -113,6 +126,9 @@ func (s *fakeStore) Create(ctx context.Context, key string) (backends.Writer, er
 }
 
 func (s *fakeStore) Copy(_ context.Context, src Object, dst string) error {
+	if err := s.injected("copy", dst); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	o, ok := s.objects[src.Key]
 	s.mu.Unlock()
@@ -124,6 +140,9 @@ func (s *fakeStore) Copy(_ context.Context, src Object, dst string) error {
 }
 
 func (s *fakeStore) Delete(_ context.Context, key string) error {
+	if err := s.injected("delete", key); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.objects, key)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 // Config configures one S3 (or S3-compatible) backend.
@@ -68,6 +69,9 @@ type Config struct {
 
 	// ListPageSize is the MaxKeys of each listing request (default 1000).
 	ListPageSize int `yaml:"list_page_size"`
+	// Directory renames (off by default; see objstore.DirRename):
+	// rename_directories, rename_directory_limit.
+	objstore.DirRename `yaml:",inline"`
 }
 
 const (
@@ -123,6 +127,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ListPageSize < 0 || c.ListPageSize > 1000 {
 		bad("list_page_size %d must be between 1 and 1000", c.ListPageSize)
+	}
+	if c.RenameDirectoryLimit < 0 {
+		bad("rename_directory_limit must not be negative")
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("s3: %s: %w", strings.Join(problems, "; "), backends.ErrInvalid)

@@ -1,9 +1,14 @@
 package s3
 
 import (
+	"errors"
 	"hash/crc32"
 	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 // TestCRC32CCombine checks the combination against the CRC of the
@@ -30,5 +35,32 @@ func TestCRC32CCombine(t *testing.T) {
 	}
 	if want := crc32.Checksum(data, castagnoli); sum != want {
 		t.Errorf("folded %08x, want %08x", sum, want)
+	}
+}
+
+// TestConfigChecksumType: full_object is the default with CRC checksums;
+// bad values, and a checksum type without CRCs, are refused by name.
+func TestConfigChecksumType(t *testing.T) {
+	if got := (Config{}).withDefaults().ChecksumType; got != "full_object" {
+		t.Errorf("default checksum_type %q, want full_object", got)
+	}
+	if got := (Config{RequestChecksum: "when_required"}).withDefaults().ChecksumType; got != "" {
+		t.Errorf("checksum_type %q with when_required, want none (Content-MD5)", got)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{ChecksumType: "sha256"}, "checksum_type"},
+		{Config{ChecksumType: "composite", RequestChecksum: "when_required"}, "checksum_type needs request_checksum"},
+		{Config{DirRename: objstore.DirRename{RenameDirectoryLimit: -1}}, "rename_directory_limit"},
+	} {
+		err := c.cfg.Validate()
+		if !errors.Is(err, backends.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Validate(%+v) = %v, want ErrInvalid mentioning %q", c.cfg, err, c.want)
+		}
+	}
+	if err := (&Config{ChecksumType: "composite"}).Validate(); err != nil {
+		t.Errorf("composite: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/backendtest"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
@@ -70,7 +71,10 @@ func (f *fixture) pendingUploads(t *testing.T, bucket string) int {
 }
 
 func TestConformance(t *testing.T) {
-	f := newFixture(t, Config{PartSize: testPartSize, UploadConcurrency: 4, ListPageSize: 100})
+	// Directory renames on: the copy-then-delete path runs against a real
+	// store here (GCS's suite does the same; Azure's checks the refusal).
+	f := newFixture(t, Config{PartSize: testPartSize, UploadConcurrency: 4, ListPageSize: 100,
+		DirRename: objstore.DirRename{RenameDirectories: true}})
 	var current atomic.Value
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		name := f.newBucketName(t)
@@ -81,6 +85,7 @@ func TestConformance(t *testing.T) {
 		// versitygw's posix store cannot hold "a" and "a/b" at once.
 		FileAndDirSameName: false,
 		ListPageSize:       100,
+		RenamesDirectories: true,
 		PendingUploads: func(t *testing.T) int {
 			return f.pendingUploads(t, current.Load().(string))
 		},

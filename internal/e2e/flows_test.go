@@ -19,6 +19,47 @@ func runFlows(t *testing.T, c *cloud) {
 	t.Run("List2500", func(t *testing.T) { testList2500(t, b, c) })
 	t.Run("DisconnectLeavesNothing", func(t *testing.T) { testDisconnect(t, b, c) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, b, c) })
+	t.Run("RenameDirectoryRefused", func(t *testing.T) { testRenameDirRefused(t, b, c) })
+}
+
+// testRenameDirRefused: with directory renames off (the default), RNTO of
+// a directory gets 550 and a clear reason, and nothing moves.
+func testRenameDirRefused(t *testing.T, b *bridge, c *cloud) {
+	curl := tool(t, "curl")
+	c.put(t, "alice/tree/a.txt", []byte("a"))
+	c.put(t, "alice/tree/sub/b.txt", []byte("bb"))
+	out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-v", "-Q", "-RNFR tree", "-Q", "-RNTO moved", "ftp://"+b.explicit+"/")...)
+	if err == nil || !strings.Contains(out, "550 Not supported by this storage (directory renames are off here") {
+		t.Fatalf("RNTO of a directory: %v, want 550 naming the reason\n%s", err, out)
+	}
+	if d, err := c.read(t, "alice/tree/sub/b.txt"); err != nil || string(d) != "bb" {
+		t.Errorf("tree/sub/b.txt after a refused rename: %q, %v", d, err)
+	}
+	if _, err := c.read(t, "alice/moved/a.txt"); err == nil {
+		t.Error("moved/a.txt exists after a refused rename")
+	}
+}
+
+// testRenameDirEnabled: with rename_directories on, lftp's mv moves a
+// tree (files, a nested directory, an empty one) and the old name is gone.
+func testRenameDirEnabled(t *testing.T, b *bridge, c *cloud) {
+	c.put(t, "alice/tree2/a.txt", []byte("a"))
+	c.put(t, "alice/tree2/sub/b.txt", []byte("bb"))
+	b.lftp(t, "alice", "mkdir tree2/empty; mv tree2 moved2")
+	for key, want := range map[string]string{"alice/moved2/a.txt": "a", "alice/moved2/sub/b.txt": "bb"} {
+		if d, err := c.read(t, key); err != nil || string(d) != want {
+			t.Errorf("%s after the rename: %q, %v; want %q", key, d, err, want)
+		}
+	}
+	for _, key := range []string{"alice/tree2/a.txt", "alice/tree2/sub/b.txt", "alice/tree2/empty/"} {
+		if _, err := c.read(t, key); err == nil {
+			t.Errorf("%s still exists after the rename", key)
+		}
+	}
+	out := b.lftp(t, "alice", "cls -1 moved2/")
+	if got := strings.Fields(out); strings.Join(got, " ") != "moved2/a.txt moved2/empty/ moved2/sub/" {
+		t.Errorf("listing of moved2/: %q", out)
+	}
 }
 
 // testUploadDownload uploads with curl (explicit and implicit FTPS),

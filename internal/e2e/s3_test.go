@@ -18,6 +18,11 @@ func TestS3(t *testing.T) {
 	runFlows(t, s3Cloud(t, "e2e", "part_size: 5MiB"))
 }
 
+func TestS3RenameDirectories(t *testing.T) {
+	c := s3Cloud(t, "e2e-rename", "rename_directories: true")
+	testRenameDirEnabled(t, startBridge(t, c), c)
+}
+
 // s3Cloud starts versitygw with one bucket and returns it as a cloud
 // whose backend YAML carries extra.
 func s3Cloud(t testing.TB, bucket, extra string) *cloud {
