@@ -84,7 +84,7 @@ func putWhole(t *testing.T, s *store, key string, data []byte) objstore.Object {
 
 func readAll(t *testing.T, s *store, key string, offset int64, version string) []byte {
 	t.Helper()
-	r, err := s.Get(t.Context(), key, offset, version)
+	r, err := s.Get(t.Context(), key, offset, 0, version)
 	if err != nil {
 		t.Fatalf("Get(%q, %d): %v", key, offset, err)
 	}
@@ -238,7 +238,7 @@ func testGetOffset(t *testing.T, f *fixture) {
 			t.Errorf("unpinned Get at %d = %q, want %q", c.offset, got, c.want)
 		}
 	}
-	_, err := s.Get(t.Context(), "missing", 0, "")
+	_, err := s.Get(t.Context(), "missing", 0, 0, "")
 	wantKind(t, err, "Get(missing)", backends.ErrNotExist)
 }
 
@@ -246,12 +246,12 @@ func testGetPinned(t *testing.T, f *fixture) {
 	s := f.newStore(t)
 	old := putWhole(t, s, "f", []byte("first version"))
 	putWhole(t, s, "f", []byte("second version"))
-	_, err := s.Get(t.Context(), "f", 0, old.Version)
+	_, err := s.Get(t.Context(), "f", 0, 0, old.Version)
 	wantKind(t, err, "Get pinned to the overwritten version", backends.ErrTransient)
 	if !strings.Contains(err.Error(), "changed during the download") {
 		t.Errorf("error %q does not say the object changed", err)
 	}
-	_, err = s.Get(t.Context(), "f", 3, old.Version)
+	_, err = s.Get(t.Context(), "f", 3, 0, old.Version)
 	wantKind(t, err, "Get at offset pinned to the overwritten version", backends.ErrTransient)
 }
 
@@ -359,7 +359,7 @@ func testAbort(t *testing.T, f *fixture) {
 		t.Fatalf("Abort: %v", err)
 	}
 	checkMissing(t, s, "staged")
-	if _, err := s.Get(t.Context(), "staged", 0, ""); !errors.Is(err, backends.ErrNotExist) {
+	if _, err := s.Get(t.Context(), "staged", 0, 0, ""); !errors.Is(err, backends.ErrNotExist) {
 		t.Errorf("Get after Abort: %v, want ErrNotExist", err)
 	}
 
@@ -647,7 +647,8 @@ func TestErrors(t *testing.T) {
 }
 
 func TestConformance(t *testing.T) {
-	f := newFixture(t, Config{BlockSize: testBlockSize, UploadConcurrency: 4, ListPageSize: 100})
+	f := newFixture(t, Config{BlockSize: testBlockSize, UploadConcurrency: 4, ListPageSize: 100,
+		Download: objstore.Download{DownloadConcurrency: 3, DownloadPartSize: 1 << 20}})
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		b, err := f.be.Bucket(f.newContainer(t))
 		if err != nil {

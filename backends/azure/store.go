@@ -143,12 +143,15 @@ func (s *store) List(ctx context.Context, prefix, token string, limit int) (objs
 // reached, pinned to the same ETag, for every driver alike; a second
 // retry layer here would multiply the attempts and hide the failures
 // from it.
-func (s *store) Get(ctx context.Context, key string, offset int64, version string) (io.ReadCloser, error) {
+func (s *store) Get(ctx context.Context, key string, offset, length int64, version string) (io.ReadCloser, error) {
 	if p := nameProblem(key); p != "" {
 		return nil, absent("read", key, p)
 	}
 	opts := &blob.DownloadStreamOptions{}
-	if offset > 0 {
+	switch {
+	case length > 0:
+		opts.Range = blob.HTTPRange{Offset: offset, Count: length}
+	case offset > 0:
 		opts.Range = blob.HTTPRange{Offset: offset, Count: blob.CountToEnd}
 	}
 	if version != "" {

@@ -70,6 +70,9 @@ type Config struct {
 	// Directory renames (off by default; see objstore.DirRename):
 	// rename_directories, rename_directory_limit.
 	objstore.DirRename `yaml:",inline"`
+	// Parallel ranged downloads (off by default; see objstore.Download):
+	// download_concurrency, download_part_size.
+	objstore.Download `yaml:",inline"`
 }
 
 // Validate reports the first invalid setting, naming its YAML key. Zero
@@ -96,6 +99,9 @@ func (c *Config) Validate() error {
 		return invalid("storage_class %q is not one of %v", c.StorageClass, storageClasses)
 	}
 	if err := c.DirRename.Validate(); err != nil {
+		return fmt.Errorf("gcs: %w", err)
+	}
+	if err := c.Download.Validate(); err != nil {
 		return fmt.Errorf("gcs: %w", err)
 	}
 	return nil

@@ -136,7 +136,7 @@ func TestFaultDownloadFailsCleanly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.store.Get(t.Context(), "big", 0, obj.Version)
+	r, err := f.store.Get(t.Context(), "big", 0, 0, obj.Version)
 	if err != nil {
 		t.Fatal(err)
 	}

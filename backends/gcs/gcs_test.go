@@ -58,7 +58,8 @@ func (s *testServer) newStore(t *testing.T) *store {
 
 func TestConformance(t *testing.T) {
 	s := startServer(t, Config{ChunkSize: testChunkSize, ListPageSize: 100,
-		DirRename: objstore.DirRename{RenameDirectories: true}})
+		DirRename: objstore.DirRename{RenameDirectories: true},
+		Download:  objstore.Download{DownloadConcurrency: 3, DownloadPartSize: 1 << 20}})
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		b, err := s.be.Bucket(s.newBucketName(t))
 		if err != nil {
@@ -122,7 +123,7 @@ func upload(t *testing.T, st *store, key string, data []byte) objstore.Object {
 
 func download(t *testing.T, st *store, key string, offset int64, version string) ([]byte, error) {
 	t.Helper()
-	r, err := st.Get(t.Context(), key, offset, version)
+	r, err := st.Get(t.Context(), key, offset, 0, version)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func testGetOffset(t *testing.T, st *store) {
 			t.Errorf("Get from %d: %d bytes, want %d", off, len(got), len(data)-int(off))
 		}
 	}
-	if _, err := st.Get(t.Context(), "missing", 0, ""); !errors.Is(err, backends.ErrNotExist) {
+	if _, err := st.Get(t.Context(), "missing", 0, 0, ""); !errors.Is(err, backends.ErrNotExist) {
 		t.Errorf("Get(missing): %v, want ErrNotExist", err)
 	}
 }

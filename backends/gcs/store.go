@@ -189,12 +189,15 @@ func decodeListToken(token string) (listToken, error) {
 	return t, nil
 }
 
-func (s *store) Get(ctx context.Context, key string, offset int64, version string) (io.ReadCloser, error) {
+func (s *store) Get(ctx context.Context, key string, offset, length int64, version string) (io.ReadCloser, error) {
 	h, err := s.pinned(key, version)
 	if err != nil {
 		return nil, err
 	}
-	r, err := h.NewRangeReader(ctx, offset, -1)
+	if length <= 0 {
+		length = -1 // to the end
+	}
+	r, err := h.NewRangeReader(ctx, offset, length)
 	if err != nil {
 		if version != "" && errors.Is(kindOf(err), backends.ErrNotExist) {
 			return nil, changed("get", key, err)

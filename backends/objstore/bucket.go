@@ -21,6 +21,8 @@ type Options struct {
 	ReadStallTimeout time.Duration
 	// Rename says whether, and how far, directories may be renamed.
 	Rename DirRename
+	// Download sets parallel ranged reads of one download.
+	Download Download
 }
 
 const defaultReadStallTimeout = time.Minute
@@ -180,7 +182,10 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 	if offset >= obj.Size {
 		return io.NopCloser(strings.NewReader("")), nil
 	}
-	return newReader(ctx, b.s, obj, offset, b.opts.ReadStallTimeout)
+	if b.opts.Download.parallel(obj.Size - offset) {
+		return newParallelReader(ctx, b.s, obj, offset, b.opts.Download, b.opts.ReadStallTimeout), nil
+	}
+	return newReader(ctx, b.s, obj, offset, obj.Size, b.opts.ReadStallTimeout)
 }
 
 func (b *bucket) Create(ctx context.Context, key string) (backends.Writer, error) {

@@ -25,14 +25,15 @@ func TestConformanceFake(t *testing.T) {
 	})
 }
 
-// TestConformanceFakeRenamesDirectories runs the suite again with
-// directory renames allowed: the copy-then-delete path instead of the
-// refusal.
-func TestConformanceFakeRenamesDirectories(t *testing.T) {
+// TestConformanceFakeOptions runs the suite again with directory renames
+// allowed (the copy-then-delete path instead of the refusal) and reads in
+// parallel ranges.
+func TestConformanceFakeOptions(t *testing.T) {
 	const part = 64 << 10
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		s := newFakeStore(PartOptions{PartSize: part, Concurrency: 3, MaxParts: 10000})
-		return NewBucket(s, Options{ListPageSize: 100, Rename: DirRename{RenameDirectories: true}})
+		return NewBucket(s, Options{ListPageSize: 100, Rename: DirRename{RenameDirectories: true},
+			Download: Download{DownloadConcurrency: 3, DownloadPartSize: 256 << 10}})
 	}, backendtest.Options{
 		PartSize:           part,
 		FileAndDirSameName: true,

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
@@ -22,9 +23,11 @@ type fakeStore struct {
 	pending map[*fakeUpload]bool
 	version int
 	opts    PartOptions
-	// fail, when set, may fail a Copy ("copy", destination key) or a
-	// Delete ("delete", key) before it happens.
+	// fail, when set, may fail a Copy ("copy", destination key), a
+	// Delete ("delete", key) or a Get ("get", "key@offset") before it
+	// happens.
 	fail func(op, key string) error
+	gets atomic.Int32 // Get calls
 }
 
 func (s *fakeStore) injected(op, key string) error {
@@ -99,7 +102,11 @@ func (s *fakeStore) List(_ context.Context, prefix, token string, limit int) (Pa
 	return page, nil
 }
 
-func (s *fakeStore) Get(_ context.Context, key string, offset int64, version string) (io.ReadCloser, error) {
+func (s *fakeStore) Get(_ context.Context, key string, offset, length int64, version string) (io.ReadCloser, error) {
+	if err := s.injected("get", fmt.Sprintf("%s@%d", key, offset)); err != nil {
+		return nil, err
+	}
+	s.gets.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.objects[key]
@@ -109,7 +116,11 @@ func (s *fakeStore) Get(_ context.Context, key string, offset int64, version str
 	if version != "" && o.version != version {
 		return nil, fmt.Errorf("%q changed: %w", key, backends.ErrTransient)
 	}
-	return io.NopCloser(bytes.NewReader(o.data[offset:])), nil
+	data := o.data[offset:]
+	if length > 0 {
+		data = data[:min(length, int64(len(data)))]
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
 func (s *fakeStore) put(key string, data []byte) {

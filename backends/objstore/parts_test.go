@@ -279,11 +279,11 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// TestReaderWriteTo: the read-ahead path delivers every byte in order,
+// TestReaderWriteTo: the chunked path delivers every byte in order,
 // and a failing writer ends it with the writer's error.
 func TestReaderWriteTo(t *testing.T) {
 	s := newFakeStore(PartOptions{})
-	data := pattern(3*prefetchChunk*prefetchDepth + 12345)
+	data := pattern(7*writeChunk + 12345)
 	s.put("k", data)
 	b := NewBucket(s, Options{})
 	r, err := b.Open(t.Context(), "k", 100)
@@ -297,8 +297,8 @@ func TestReaderWriteTo(t *testing.T) {
 	r.Close()
 	r, _ = b.Open(t.Context(), "k", 0)
 	defer r.Close()
-	n, err := r.(io.WriterTo).WriteTo(&failingWriter{n: prefetchChunk + 7})
-	if err == nil || err.Error() != "client gone" || n != prefetchChunk+7 {
+	n, err := r.(io.WriterTo).WriteTo(&failingWriter{n: writeChunk + 7})
+	if err == nil || err.Error() != "client gone" || n != writeChunk+7 {
 		t.Fatalf("WriteTo to a failing writer: %d, %v", n, err)
 	}
 }

@@ -25,11 +25,12 @@ const maxResumes = 10
 type reader struct {
 	ctx context.Context
 	// abort cancels ctx, and with it the store request in flight; safe
-	// from any goroutine (WriteTo's writer side uses it).
+	// from any goroutine.
 	abort   context.CancelFunc
 	s       Store
 	obj     Object
 	pos     int64
+	end     int64 // exclusive; obj.Size, or a range's end
 	body    io.ReadCloser
 	retries int
 	resumes int
@@ -43,9 +44,11 @@ type reader struct {
 	cancelGet context.CancelFunc
 }
 
-func newReader(ctx context.Context, s Store, obj Object, offset int64, stall time.Duration) (*reader, error) {
+// newReader reads obj from offset up to end (exclusive; obj.Size for the
+// rest of the object).
+func newReader(ctx context.Context, s Store, obj Object, offset, end int64, stall time.Duration) (*reader, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &reader{ctx: ctx, abort: cancel, s: s, obj: obj, pos: offset, stall: stall}
+	r := &reader{ctx: ctx, abort: cancel, s: s, obj: obj, pos: offset, end: end, stall: stall}
 	if err := r.get(); err != nil {
 		cancel()
 		return nil, err
@@ -59,7 +62,11 @@ func (r *reader) get() error {
 	if r.stall > 0 {
 		r.watchdog = time.AfterFunc(r.stall, cancel)
 	}
-	body, err := r.s.Get(ctx, r.obj.Key, r.pos, r.obj.Version)
+	var length int64 // 0: to the object's end
+	if r.end < r.obj.Size {
+		length = r.end - r.pos
+	}
+	body, err := r.s.Get(ctx, r.obj.Key, r.pos, length, r.obj.Version)
 	if err != nil {
 		r.stopWatchdog()
 		stalled := r.ctx.Err() == nil && ctx.Err() != nil
@@ -99,7 +106,7 @@ func (r *reader) Read(p []byte) (int, error) {
 		return 0, fmt.Errorf("read after close: %w", backends.ErrInvalid)
 	}
 	for {
-		if r.pos >= r.obj.Size {
+		if r.pos >= r.end {
 			return 0, io.EOF
 		}
 		if r.body == nil {
@@ -107,7 +114,7 @@ func (r *reader) Read(p []byte) (int, error) {
 				return 0, err
 			}
 		}
-		if rest := r.obj.Size - r.pos; int64(len(p)) > rest {
+		if rest := r.end - r.pos; int64(len(p)) > rest {
 			p = p[:rest]
 		}
 		n, err := r.body.Read(p)
@@ -123,7 +130,7 @@ func (r *reader) Read(p []byte) (int, error) {
 			continue
 		}
 		r.drop()
-		if errors.Is(err, io.EOF) && r.pos >= r.obj.Size {
+		if errors.Is(err, io.EOF) && r.pos >= r.end {
 			return 0, io.EOF
 		}
 		// The stream ended, broke or stalled early. Cancellation by the

@@ -56,10 +56,12 @@ type Store interface {
 	// the first page), with at most limit entries when limit > 0.
 	List(ctx context.Context, prefix, token string, limit int) (Page, error)
 
-	// Get streams key from offset to its end. When version is not "", the
-	// read fails (ErrTransient) unless the object still has that version.
-	// offset is always below the object's size.
-	Get(ctx context.Context, key string, offset int64, version string) (io.ReadCloser, error)
+	// Get streams key from offset: length bytes when length > 0 (a ranged
+	// read; the range never passes the object's end), else to its end.
+	// When version is not "", the read fails (ErrTransient) unless the
+	// object still has that version. offset is always below the object's
+	// size.
+	Get(ctx context.Context, key string, offset, length int64, version string) (io.ReadCloser, error)
 
 	// PutEmpty stores an empty object (directory markers).
 	PutEmpty(ctx context.Context, key string) error

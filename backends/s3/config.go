@@ -72,6 +72,9 @@ type Config struct {
 	// Directory renames (off by default; see objstore.DirRename):
 	// rename_directories, rename_directory_limit.
 	objstore.DirRename `yaml:",inline"`
+	// Parallel ranged downloads (off by default; see objstore.Download):
+	// download_concurrency, download_part_size.
+	objstore.Download `yaml:",inline"`
 }
 
 const (
@@ -130,6 +133,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RenameDirectoryLimit < 0 {
 		bad("rename_directory_limit must not be negative")
+	}
+	if err := c.Download.Validate(); err != nil {
+		bad("%s", strings.TrimSuffix(err.Error(), ": "+backends.ErrInvalid.Error()))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("s3: %s: %w", strings.Join(problems, "; "), backends.ErrInvalid)

@@ -73,8 +73,11 @@ func (f *fixture) pendingUploads(t *testing.T, bucket string) int {
 func TestConformance(t *testing.T) {
 	// Directory renames on: the copy-then-delete path runs against a real
 	// store here (GCS's suite does the same; Azure's checks the refusal).
+	// Downloads in parallel 1 MiB ranges, as in GCS's and Azure's suites;
+	// the single-stream path runs in the end-to-end tests.
 	f := newFixture(t, Config{PartSize: testPartSize, UploadConcurrency: 4, ListPageSize: 100,
-		DirRename: objstore.DirRename{RenameDirectories: true}})
+		DirRename: objstore.DirRename{RenameDirectories: true},
+		Download:  objstore.Download{DownloadConcurrency: 3, DownloadPartSize: 1 << 20}})
 	var current atomic.Value
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		name := f.newBucketName(t)

@@ -78,9 +78,12 @@ func (s *store) List(ctx context.Context, prefix, token string, limit int) (objs
 	return page, nil
 }
 
-func (s *store) Get(ctx context.Context, key string, offset int64, version string) (io.ReadCloser, error) {
+func (s *store) Get(ctx context.Context, key string, offset, length int64, version string) (io.ReadCloser, error) {
 	in := &s3.GetObjectInput{Bucket: &s.bucket, Key: &key}
-	if offset > 0 {
+	switch {
+	case length > 0:
+		in.Range = aws.String(fmt.Sprintf("bytes=%d-%d", offset, offset+length-1))
+	case offset > 0:
 		in.Range = aws.String(fmt.Sprintf("bytes=%d-", offset))
 	}
 	if version != "" {

@@ -18,9 +18,14 @@ func TestS3(t *testing.T) {
 	runFlows(t, s3Cloud(t, "e2e", "part_size: 5MiB"))
 }
 
-func TestS3RenameDirectories(t *testing.T) {
-	c := s3Cloud(t, "e2e-rename", "rename_directories: true")
-	testRenameDirEnabled(t, startBridge(t, c), c)
+// TestS3Options runs flows with the optional behaviours on: directory
+// renames, and downloads read as parallel 1 MiB ranges (lftp's download
+// and curl's resume from 7 MiB cross many ranges).
+func TestS3Options(t *testing.T) {
+	c := s3Cloud(t, "e2e-options", "part_size: 5MiB\nrename_directories: true\ndownload_concurrency: 4\ndownload_part_size: 1MiB")
+	b := startBridge(t, c)
+	t.Run("CurlUploadLftpDownload", func(t *testing.T) { testUploadDownload(t, b, c) })
+	t.Run("RenameDirectory", func(t *testing.T) { testRenameDirEnabled(t, b, c) })
 }
 
 // s3Cloud starts versitygw with one bucket and returns it as a cloud
