@@ -183,7 +183,7 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 		return io.NopCloser(strings.NewReader("")), nil
 	}
 	if b.opts.Download.parallel(obj.Size - offset) {
-		return newParallelReader(ctx, b.s, obj, offset, b.opts.Download, b.opts.ReadStallTimeout), nil
+		return newParallelReader(ctx, b.s, obj, offset, b.opts.Download, b.opts.ReadStallTimeout)
 	}
 	return newReader(ctx, b.s, obj, offset, obj.Size, b.opts.ReadStallTimeout)
 }

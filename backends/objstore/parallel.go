@@ -87,21 +87,30 @@ type parallelReader struct {
 	closed bool
 }
 
-func newParallelReader(ctx context.Context, s Store, obj Object, offset int64, d Download, stall time.Duration) *parallelReader {
+// newParallelReader opens the first range before it returns, so that a
+// download the store refuses (denied, gone) fails before the transfer
+// starts, as a single-stream one does.
+func newParallelReader(ctx context.Context, s Store, obj Object, offset int64, d Download, stall time.Duration) (*parallelReader, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	part := d.partSize()
 	p := &parallelReader{
 		ctx: ctx, cancel: cancel, s: s, obj: obj, start: offset, part: part, stall: stall,
 		ranges: int((obj.Size - offset + part - 1) / part),
 	}
-	for range min(d.DownloadConcurrency, p.ranges) {
-		p.launch()
+	first, err := newReader(ctx, s, obj, offset, min(offset+part, obj.Size), stall)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
-	return p
+	p.launch(first)
+	for range min(d.DownloadConcurrency, p.ranges) - 1 {
+		p.launch(nil)
+	}
+	return p, nil
 }
 
-// launch starts reading the next range.
-func (p *parallelReader) launch() {
+// launch starts reading the next range, with r when it is open already.
+func (p *parallelReader) launch(r *reader) {
 	off := p.start + int64(p.next)*p.part
 	end := min(off+p.part, p.obj.Size)
 	p.next++
@@ -111,10 +120,12 @@ func (p *parallelReader) launch() {
 	go func() {
 		defer p.wg.Done()
 		defer close(sp.done)
-		r, err := newReader(p.ctx, p.s, p.obj, off, end, p.stall)
-		if err != nil {
-			sp.err = err
-			return
+		if r == nil {
+			var err error
+			if r, err = newReader(p.ctx, p.s, p.obj, off, end, p.stall); err != nil {
+				sp.err = err
+				return
+			}
 		}
 		defer r.Close()
 		// The reader ends with io.EOF only at the range's end, and the
@@ -147,7 +158,7 @@ func (p *parallelReader) advance() {
 	p.spans = p.spans[1:]
 	p.off = 0
 	if p.next < p.ranges {
-		p.launch()
+		p.launch(nil)
 	}
 }
 

@@ -181,3 +181,19 @@ func TestDownloadValidate(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestParallelOpenFails: a download whose first range the store refuses
+// fails at Open, before any transfer starts, as a single stream does.
+func TestParallelOpenFails(t *testing.T) {
+	s := newFakeStore(PartOptions{})
+	s.put("k", pattern(4*testRange))
+	s.fail = func(op, key string) error {
+		if op == "get" && key == fmt.Sprintf("k@%d", testRange+3) {
+			return fmt.Errorf("injected: %w", backends.ErrPermission)
+		}
+		return nil
+	}
+	if _, err := parallelBucket(s, 3).Open(t.Context(), "k", testRange+3); !errors.Is(err, backends.ErrPermission) {
+		t.Fatalf("Open with the first range refused: %v, want ErrPermission", err)
+	}
+}
