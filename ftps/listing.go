@@ -1,6 +1,7 @@
 package ftps
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -51,11 +52,23 @@ func isListFlags(f string) bool {
 // hundred thousand objects is written as it arrives, in constant memory.
 // It closes l.
 func eachEntry(ctx context.Context, l backends.Lister, fn func(backends.Entry) error) error {
+	return eachPage(ctx, l, fn, nil)
+}
+
+// eachPage is eachEntry with pageDone, when not nil, called after each
+// page: a listing transfer flushes there, so that the client has every
+// page before the next one is asked of the store.
+func eachPage(ctx context.Context, l backends.Lister, fn func(backends.Entry) error, pageDone func() error) error {
 	defer l.Close()
 	for {
 		page, err := l.Next(ctx)
 		for _, e := range page {
 			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if pageDone != nil && len(page) > 0 {
+			if err := pageDone(); err != nil {
 				return err
 			}
 		}
@@ -180,8 +193,10 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 // writeListing streams a listing to w: the entries of l when l is not
-// nil (a directory), else the single entry (LIST or NLST of a file).
-func (s *session) writeListing(ctx context.Context, w io.Writer, p string, single backends.Entry, l backends.Lister, format listFormat) error {
+// nil (a directory), else the single entry (LIST or NLST of a file). A
+// buffered w is flushed after each page of the store's listing, so that
+// a client sees the first names at once however long the directory.
+func (s *session) writeListing(ctx context.Context, w *bufio.Writer, p string, single backends.Entry, l backends.Lister, format listFormat) error {
 	now := s.now()
 	emit := func(e backends.Entry, parent string) error {
 		var line string
@@ -199,5 +214,5 @@ func (s *session) writeListing(ctx context.Context, w io.Writer, p string, singl
 	if l == nil {
 		return emit(single, path.Dir(p))
 	}
-	return eachEntry(ctx, l, func(e backends.Entry) error { return emit(e, p) })
+	return eachPage(ctx, l, func(e backends.Entry) error { return emit(e, p) }, w.Flush)
 }

@@ -26,8 +26,9 @@ type fakeStore struct {
 	// fail, when set, may fail a Copy ("copy", destination key), a
 	// Delete ("delete", key) or a Get ("get", "key@offset") before it
 	// happens.
-	fail func(op, key string) error
-	gets atomic.Int32 // Get calls
+	fail  func(op, key string) error
+	gets  atomic.Int32 // Get calls
+	lists atomic.Int32 // List calls
 }
 
 func (s *fakeStore) injected(op, key string) error {
@@ -61,6 +62,7 @@ func (s *fakeStore) Head(_ context.Context, key string) (Object, error) {
 }
 
 func (s *fakeStore) List(_ context.Context, prefix, token string, limit int) (Page, error) {
+	s.lists.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	keys := make([]string, 0, len(s.objects))
