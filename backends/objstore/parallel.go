@@ -11,9 +11,11 @@ import (
 )
 
 // Download is the part of a driver's configuration about reading one
-// download as several ranges at once. A cloud store serves one stream at
-// a few tens of MB/s however fast the link; ranges read in parallel ahead
-// of the client let a large download reach the link's speed. It costs
+// download as several ranges at once. One stream from a cloud store is
+// slower than what the store serves to concurrent byte-range requests (the
+// pattern Amazon's S3 guidelines recommend for large objects); ranges read
+// in parallel ahead of the client let a large download reach the link's
+// speed. It costs
 // memory (DownloadConcurrency x DownloadPartSize per download) and
 // requests, so it is off (one stream) unless configured.
 type Download struct {
