@@ -107,6 +107,9 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 	}
 
 	var up, direct, down, ceiling, upAdj, downAdj, ceilingAdj, upRatio, upRatioAdj, downRatio, downRatioAdj []float64
+	// CPU of the whole machine per GiB moved, by contender: on two shared
+	// cores it is what bounds each rate.
+	var cpuUp, cpuDirect, cpuDown, cpuTLS []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for r := range rounds {
@@ -115,26 +118,34 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 			// writeback would otherwise land on whichever contender
 			// runs when it kicks in.
 			syscall.Sync()
+			c0 := machineCPU(b)
 			d := timed(b, func() error {
 				return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", big, "ftp://"+br.explicit+"/big.bin")...)
 			})
+			cpuUp = append(cpuUp, machineCPU(b)-c0)
 			up, upAdj = append(up, mbps(benchSize, d)), append(upAdj, adjusted(d, fixedUp))
 			checkSize(b, client, bucket, "alice/big.bin", benchSize)
 			syscall.Sync()
+			c0 = machineCPU(b)
 			direct = append(direct, mbps(benchSize, timed(b, func() error {
 				return sdkUpload(client, bucket, "direct/big.bin", big)
 			})))
+			cpuDirect = append(cpuDirect, machineCPU(b)-c0)
 			if _, err := client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &bucket, Key: aws.String("direct/big.bin")}); err != nil {
 				b.Fatal(err)
 			}
 			syscall.Sync()
+			c0 = machineCPU(b)
 			d = timed(b, func() error {
 				return runQuiet(b, curl, append(br.curlArgs("alice"), "-o", "/dev/null", "ftp://"+br.explicit+"/big.bin")...)
 			})
+			cpuDown = append(cpuDown, machineCPU(b)-c0)
 			down, downAdj = append(down, mbps(benchSize, d)), append(downAdj, adjusted(d, fixedDown))
+			c0 = machineCPU(b)
 			d = timed(b, func() error {
 				return runQuiet(b, curl, "-sS", "--fail", "--tlsv1.3", "--cacert", br.certFile, "-o", "/dev/null", tlsURL)
 			})
+			cpuTLS = append(cpuTLS, machineCPU(b)-c0)
 			ceiling, ceilingAdj = append(ceiling, mbps(benchSize, d)), append(ceilingAdj, adjusted(d, fixedTLS))
 			last := func(v []float64) float64 { return v[len(v)-1] }
 			upRatio = append(upRatio, last(up)/last(direct))
@@ -143,6 +154,8 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 			downRatioAdj = append(downRatioAdj, last(downAdj)/last(ceilingAdj))
 			b.Logf("round %d: upload %.0f MB/s (%.0f without curl's fixed cost; SDK direct %.0f), download %.0f MB/s (%.0f; TLS ceiling %.0f)",
 				r+1, up[len(up)-1], upAdj[len(upAdj)-1], direct[len(direct)-1], down[len(down)-1], downAdj[len(downAdj)-1], ceiling[len(ceiling)-1])
+			b.Logf("round %d: machine CPU per GiB: upload %.2f s (SDK direct %.2f), download %.2f s (TLS ceiling %.2f)",
+				r+1, last(cpuUp), last(cpuDirect), last(cpuDown), last(cpuTLS))
 		}
 	}
 	b.StopTimer()
@@ -162,6 +175,10 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 	report("download ratio (target >= 0.80)", median(downRatio), "download-ratio")
 	report("  ratio of the medians", median(down)/median(ceiling), "download-ratio-of-medians")
 	report("  without curl's fixed cost", median(downRatioAdj), "download-ratio-adj")
+	report("machine CPU per GiB, FTPS upload", median(cpuUp), "cpu-s/upload")
+	report("machine CPU per GiB, SDK upload", median(cpuDirect), "cpu-s/sdk")
+	report("machine CPU per GiB, FTPS download", median(cpuDown), "cpu-s/download")
+	report("machine CPU per GiB, TLS ceiling", median(cpuTLS), "cpu-s/tls")
 	report("peak RSS growth per upload", growth, "MiB/upload")
 	report("bound: part x (concurrency+1) + 4", float64(benchPartSize*(benchConc+1))/(1<<20)+4, "MiB-bound")
 }
@@ -212,6 +229,30 @@ func timed(tb testing.TB, f func() error) time.Duration {
 		tb.Fatal(err)
 	}
 	return time.Since(start)
+}
+
+// machineCPU returns the CPU time all processes have used so far, in
+// seconds (/proc/stat, in USER_HZ ticks of 10 ms on Linux): the busy time
+// of every core, whatever process it went to, kernel work included.
+func machineCPU(tb testing.TB) float64 {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	if len(f) < 9 || f[0] != "cpu" {
+		tb.Fatalf("unexpected /proc/stat: %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			tb.Fatalf("unexpected /proc/stat: %q", line)
+		}
+		ticks += v
+	}
+	return float64(ticks) / 100
 }
 
 func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
