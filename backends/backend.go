@@ -76,7 +76,8 @@ type Bucket interface {
 
 	// Rename moves file from to key to, replacing any file at to. A
 	// missing source returns ErrNotExist. Renaming a directory may return
-	// ErrUnsupported where the store cannot do it atomically.
+	// ErrUnsupported where the store has no directories to rename (object
+	// stores, unless configured to copy the tree) or the tree is too large.
 	Rename(ctx context.Context, from, to string) error
 
 	// Mkdir makes directory key. An existing file or directory at key
