@@ -92,9 +92,10 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 		return nil
 	})
 	if err != nil {
-		// Roll back with a context of its own: the command's may be the
-		// one that was cancelled.
-		rollback := context.WithoutCancel(ctx)
+		// Roll back with a context of its own (the command's may be the
+		// one that was cancelled), bounded like an upload's abort.
+		rollback, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
 		undo := forEach(rollback, len(objs), func(ctx context.Context, i int) error {
 			if !copied[i] {
 				return nil
@@ -107,7 +108,11 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 		}
 		return fmt.Errorf("renaming directory %q: %w", from, err)
 	}
-	err = forEach(context.WithoutCancel(ctx), len(objs), func(ctx context.Context, i int) error {
+	// The move is complete under the new name: finish it even if the
+	// client has gone, within the same bound.
+	finish, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	err = forEach(finish, len(objs), func(ctx context.Context, i int) error {
 		return b.s.Delete(ctx, objs[i].Key)
 	})
 	if err != nil {
