@@ -39,6 +39,14 @@ type Config struct {
 	// MaxAttempts per request, the first included (default 5); retries
 	// back off as the SDK does.
 	MaxAttempts int `yaml:"max_attempts"`
+	// RequestTimeout bounds each metadata request, retries included
+	// (HEAD, listing, directory marker, delete, starting and aborting a
+	// multipart upload; default 1m): a store that accepts connections but
+	// never answers fails the FTP command with 451 instead of holding it.
+	// Data transfers have part_timeout and read_stall_timeout instead;
+	// completions and server-side copies of large objects are unbounded,
+	// since some stores legitimately take minutes over them.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 
 	// SSE is "", "AES256" or "aws:kms" (then SSEKMSKeyID optionally
 	// names the key; else the bucket's default KMS key).
@@ -100,6 +108,9 @@ func (c *Config) Validate() error {
 	if c.ReadStallTimeout < 0 {
 		bad("read_stall_timeout must not be negative")
 	}
+	if c.RequestTimeout < 0 {
+		bad("request_timeout must not be negative")
+	}
 	if c.MaxAttempts < 0 {
 		bad("max_attempts must not be negative")
 	}
@@ -156,6 +167,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 5
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = time.Minute
 	}
 	if c.ListPageSize == 0 {
 		c.ListPageSize = 1000

@@ -24,7 +24,7 @@ func faultyFixture(t *testing.T) (*fixture, *faultproxy.Proxy, backends.Bucket, 
 		Endpoint: "http://" + proxy.Addr, Region: f.server.Region, PathStyle: true,
 		AccessKeyID: f.server.AccessKey, SecretAccessKey: f.server.SecretKey,
 		PartSize: testPartSize, UploadConcurrency: 2, PartTimeout: 3 * time.Second, MaxAttempts: 3,
-		ReadStallTimeout: 300 * time.Millisecond,
+		ReadStallTimeout: 300 * time.Millisecond, RequestTimeout: 500 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -170,6 +170,31 @@ func TestFaultDownloadStalls(t *testing.T) {
 		}
 		t.Logf("gave up after %s and %d stalls: %v", time.Since(start).Round(time.Millisecond), proxy.Cuts(), err)
 	})
+}
+
+// TestFaultMetadataStalls: a store that accepts connections but never
+// answers fails a metadata request after request_timeout with
+// ErrTransient (451 at the FTP level), instead of holding the command.
+func TestFaultMetadataStalls(t *testing.T) {
+	_, proxy, b, _ := faultyFixture(t)
+	proxy.Set(faultproxy.Fault{StallDownAfter: 1})
+	for name, call := range map[string]func() error{
+		"stat":  func() error { _, err := b.Stat(t.Context(), "x"); return err },
+		"mkdir": func() error { return b.Mkdir(t.Context(), "d") },
+	} {
+		start := time.Now()
+		err := call()
+		if !errors.Is(err, backends.ErrTransient) || !strings.Contains(err.Error(), "request_timeout") {
+			t.Errorf("%s against a silent store: %v, want ErrTransient naming request_timeout", name, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s gave up after %s; request_timeout is 500ms", name, d)
+		}
+	}
+	proxy.Heal()
+	if _, err := b.Stat(t.Context(), "x"); !errors.Is(err, backends.ErrNotExist) {
+		t.Errorf("stat after the store recovered: %v, want ErrNotExist", err)
+	}
 }
 
 func TestFaultSlowLinkStillWorks(t *testing.T) {

@@ -25,10 +25,26 @@ type store struct {
 	log    *slog.Logger
 }
 
+// bounded limits ctx to request_timeout for one metadata request. done
+// must be called with the request's error: it classifies it, reporting a
+// store that did not answer in time as ErrTransient (not as the caller's
+// cancellation), and releases the timer.
+func (s *store) bounded(ctx context.Context, op, key string) (context.Context, func(error) error) {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	return rctx, func(err error) error {
+		defer cancel()
+		if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+			return fmt.Errorf("s3 %s %q: no answer within request_timeout (%s): %w", op, key, s.cfg.RequestTimeout, backends.ErrTransient)
+		}
+		return classify(op, key, err)
+	}
+}
+
 func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
-	if err != nil {
-		return objstore.Object{}, classify("stat", key, err)
+	rctx, done := s.bounded(ctx, "stat", key)
+	out, err := s.client.HeadObject(rctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
+	if err := done(err); err != nil {
+		return objstore.Object{}, err
 	}
 	return objstore.Object{
 		Key:     key,
@@ -50,9 +66,10 @@ func (s *store) List(ctx context.Context, prefix, token string, limit int) (objs
 	if limit > 0 {
 		in.MaxKeys = aws.Int32(int32(limit))
 	}
-	out, err := s.client.ListObjectsV2(ctx, in)
-	if err != nil {
-		return objstore.Page{}, classify("list", prefix, err)
+	rctx, done := s.bounded(ctx, "list", prefix)
+	out, err := s.client.ListObjectsV2(rctx, in)
+	if err := done(err); err != nil {
+		return objstore.Page{}, err
 	}
 	page := objstore.Page{
 		Objects:  make([]objstore.Object, 0, len(out.Contents)),
@@ -99,8 +116,9 @@ func (s *store) Get(ctx context.Context, key string, offset, length int64, versi
 func (s *store) PutEmpty(ctx context.Context, key string) error {
 	in := &s3.PutObjectInput{Bucket: &s.bucket, Key: &key, Body: strings.NewReader(""), ContentLength: aws.Int64(0)}
 	s.applyObjectSettings(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass)
-	_, err := s.client.PutObject(ctx, in)
-	return classify("mkdir", key, err)
+	rctx, done := s.bounded(ctx, "mkdir", key)
+	_, err := s.client.PutObject(rctx, in)
+	return done(err)
 }
 
 func (s *store) Create(ctx context.Context, key string) (backends.Writer, error) {
@@ -115,8 +133,9 @@ func (s *store) Create(ctx context.Context, key string) (backends.Writer, error)
 }
 
 func (s *store) Delete(ctx context.Context, key string) error {
-	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key})
-	return classify("delete", key, err)
+	rctx, done := s.bounded(ctx, "delete", key)
+	_, err := s.client.DeleteObject(rctx, &s3.DeleteObjectInput{Bucket: &s.bucket, Key: &key})
+	return done(err)
 }
 
 // payloadOptions skip the SHA-256 of the payload in the request

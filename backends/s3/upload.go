@@ -86,9 +86,10 @@ func (m *multipart) Begin(ctx context.Context) error {
 		in.ChecksumType = types.ChecksumTypeFullObject
 	}
 	m.s.applyObjectSettings(&in.ServerSideEncryption, &in.SSEKMSKeyId, &in.StorageClass)
-	out, err := m.s.client.CreateMultipartUpload(ctx, in)
-	if err != nil {
-		return classify("upload", m.key, err)
+	rctx, done := m.s.bounded(ctx, "upload", m.key)
+	out, err := m.s.client.CreateMultipartUpload(rctx, in)
+	if err := done(err); err != nil {
+		return err
 	}
 	m.uploadID = aws.ToString(out.UploadId)
 	m.started = time.Now()
@@ -176,10 +177,12 @@ func (m *multipart) Abort(ctx context.Context) error {
 	if m.uploadID == "" {
 		return nil
 	}
-	_, err := m.s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+	rctx, done := m.s.bounded(ctx, "abort", m.key)
+	_, err := m.s.client.AbortMultipartUpload(rctx, &s3.AbortMultipartUploadInput{
 		Bucket: &m.s.bucket, Key: &m.key, UploadId: &m.uploadID,
 	})
-	if err != nil && errors.Is(classify("abort", m.key, err), backends.ErrNotExist) {
+	err = done(err)
+	if errors.Is(err, backends.ErrNotExist) {
 		// NoSuchUpload: a retry of an abort whose first response was
 		// lost; the upload is gone either way.
 		err = nil
@@ -188,8 +191,8 @@ func (m *multipart) Abort(ctx context.Context) error {
 		// An upload left behind costs storage until a lifecycle rule
 		// (AbortIncompleteMultipartUpload) removes it: say so loudly.
 		m.s.log.Error("multipart upload not aborted; it stays until a lifecycle rule removes it",
-			"key", m.key, "upload_id", m.uploadID, "err", classify("abort", m.key, err))
-		return classify("abort", m.key, err)
+			"key", m.key, "upload_id", m.uploadID, "err", err)
+		return err
 	}
 	m.s.log.Info("multipart upload aborted", "key", m.key, "upload_id", m.uploadID, "after", since(m.started))
 	return nil
