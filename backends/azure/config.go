@@ -48,6 +48,11 @@ type Config struct {
 	UploadConcurrency int           `yaml:"upload_concurrency"`
 	// PartTimeout bounds one block's upload, retries included (default 5m).
 	PartTimeout time.Duration `yaml:"part_timeout"`
+	// RequestTimeout bounds each metadata request, retries included
+	// (properties, a listing page, a directory marker, a delete; default
+	// 1m): a service that accepts connections but never answers fails the
+	// FTP command with 451 instead of holding it.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// ListPageSize is the MaxResults of each listing request (default
 	// 1000, at most 5000).
 	ListPageSize int `yaml:"list_page_size"`
@@ -124,6 +129,9 @@ func (c *Config) Validate() error {
 	if c.UploadConcurrency < 0 || c.UploadConcurrency > 64 {
 		bad("upload_concurrency %d must be between 1 and 64", c.UploadConcurrency)
 	}
+	if c.RequestTimeout < 0 {
+		bad("request_timeout must not be negative")
+	}
 	if c.PartTimeout < 0 {
 		bad("part_timeout must not be negative")
 	}
@@ -149,6 +157,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UploadConcurrency == 0 {
 		c.UploadConcurrency = 4
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = time.Minute
 	}
 	if c.PartTimeout == 0 {
 		c.PartTimeout = 5 * time.Minute

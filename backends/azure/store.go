@@ -79,13 +79,29 @@ func absent(op, key, problem string) error {
 	return fmt.Errorf("azure %s %q: %s: %w", op, key, problem, backends.ErrNotExist)
 }
 
+// bounded limits ctx to request_timeout for one metadata request. done
+// must be called with the request's error: it classifies it, reporting a
+// service that did not answer in time as ErrTransient (not as the
+// caller's cancellation), and releases the timer.
+func (s *store) bounded(ctx context.Context, op, key string) (context.Context, func(error) error) {
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	return rctx, func(err error) error {
+		defer cancel()
+		if err != nil && ctx.Err() == nil && rctx.Err() != nil {
+			return fmt.Errorf("azure %s %q: no answer within request_timeout (%s): %w", op, key, s.cfg.RequestTimeout, backends.ErrTransient)
+		}
+		return classify(op, key, err)
+	}
+}
+
 func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
 	if p := nameProblem(key); p != "" {
 		return objstore.Object{}, absent("stat", key, p)
 	}
-	props, err := s.container.NewBlobClient(key).GetProperties(ctx, nil)
-	if err != nil {
-		return objstore.Object{}, classify("stat", key, err)
+	rctx, done := s.bounded(ctx, "stat", key)
+	props, err := s.container.NewBlobClient(key).GetProperties(rctx, nil)
+	if err := done(err); err != nil {
+		return objstore.Object{}, err
 	}
 	return objstore.Object{
 		Key:     key,
@@ -108,9 +124,10 @@ func (s *store) List(ctx context.Context, prefix, token string, limit int) (objs
 	}
 	// One pager per page: the caller holds the token between pages, so
 	// a listing never keeps a pager (or its memory) alive.
-	resp, err := s.container.NewListBlobsHierarchyPager("/", opts).NextPage(ctx)
-	if err != nil {
-		return objstore.Page{}, classify("list", prefix, err)
+	rctx, done := s.bounded(ctx, "list", prefix)
+	resp, err := s.container.NewListBlobsHierarchyPager("/", opts).NextPage(rctx)
+	if err := done(err); err != nil {
+		return objstore.Page{}, err
 	}
 	var page objstore.Page
 	if seg := resp.Segment; seg != nil {
@@ -190,8 +207,9 @@ func (s *store) PutEmpty(ctx context.Context, key string) error {
 	if p := nameProblem(key); p != "" {
 		return unstorable("mkdir", key, p)
 	}
-	_, err := s.container.NewBlockBlobClient(key).Upload(ctx, streaming.NopCloser(bytes.NewReader(nil)), nil)
-	return classify("mkdir", key, err)
+	rctx, done := s.bounded(ctx, "mkdir", key)
+	_, err := s.container.NewBlockBlobClient(key).Upload(rctx, streaming.NopCloser(bytes.NewReader(nil)), nil)
+	return done(err)
 }
 
 func (s *store) Create(ctx context.Context, key string) (backends.Writer, error) {
@@ -228,10 +246,11 @@ func (s *store) Delete(ctx context.Context, key string) error {
 	if nameProblem(key) != "" {
 		return nil // no such blob can exist
 	}
-	_, err := s.container.NewBlobClient(key).Delete(ctx, &blob.DeleteOptions{
+	rctx, done := s.bounded(ctx, "delete", key)
+	_, err := s.container.NewBlobClient(key).Delete(rctx, &blob.DeleteOptions{
 		DeleteSnapshots: to.Ptr(blob.DeleteSnapshotsOptionTypeInclude),
 	})
-	err = classify("delete", key, err)
+	err = done(err)
 	if errors.Is(err, backends.ErrNotExist) && !bloberror.HasCode(err, bloberror.ContainerNotFound) {
 		return nil
 	}

@@ -60,6 +60,11 @@ type Config struct {
 	// final request: a store that stops answering fails the upload with
 	// ErrTransient instead of hanging it. Default 5m.
 	ChunkTimeout time.Duration `yaml:"chunk_timeout"`
+	// RequestTimeout bounds each metadata request, retries included
+	// (attributes, a listing page, a delete; default 1m): a store that
+	// accepts connections but never answers fails the FTP command with
+	// 451 instead of holding it.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// StorageClass, when set, is the class of every object the driver
 	// writes (uploads, directory markers, renamed files); otherwise the
 	// bucket's default class applies.
@@ -93,6 +98,8 @@ func (c *Config) Validate() error {
 		return invalid("chunk_size %s is over 1GiB; each upload in progress holds one chunk in memory", c.ChunkSize)
 	case c.ChunkTimeout < 0:
 		return invalid("chunk_timeout %s is negative", c.ChunkTimeout)
+	case c.RequestTimeout < 0:
+		return invalid("request_timeout %s is negative", c.RequestTimeout)
 	case c.ListPageSize < 0 || c.ListPageSize > DefaultListPageSize:
 		return invalid("list_page_size %d is outside 1 to %d", c.ListPageSize, DefaultListPageSize)
 	case c.StorageClass != "" && !slices.Contains(storageClasses, c.StorageClass):
@@ -114,6 +121,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ChunkTimeout == 0 {
 		c.ChunkTimeout = DefaultChunkTimeout
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = time.Minute
 	}
 	if c.ListPageSize == 0 {
 		c.ListPageSize = DefaultListPageSize

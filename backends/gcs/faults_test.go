@@ -35,7 +35,8 @@ func newFaultFixture(t *testing.T) *faultFixture {
 	direct := startServerAt(t, srv, Config{})
 	name := direct.newBucketName(t)
 	proxy := faultproxy.Start(t, srv.Host)
-	be, err := New(Config{Endpoint: "http://" + proxy.Addr, ChunkSize: faultChunkSize, ChunkTimeout: 2 * time.Second})
+	be, err := New(Config{Endpoint: "http://" + proxy.Addr, ChunkSize: faultChunkSize, ChunkTimeout: 2 * time.Second,
+		RequestTimeout: 500 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,4 +153,30 @@ func TestFaultDownloadFailsCleanly(t *testing.T) {
 		t.Fatalf("read %d more bytes, then %v; want ErrTransient", n, err)
 	}
 	t.Logf("failed after %s: %v", time.Since(start).Round(time.Millisecond), err)
+}
+
+// TestFaultMetadataStalls: a store that accepts connections but never
+// answers fails a metadata request after request_timeout with
+// ErrTransient (451 at the FTP level), instead of holding the command.
+func TestFaultMetadataStalls(t *testing.T) {
+	f := newFaultFixture(t)
+	f.proxy.Set(faultproxy.Fault{StallDownAfter: 1})
+	for name, call := range map[string]func() error{
+		"head":   func() error { _, err := f.store.Head(t.Context(), "x"); return err },
+		"list":   func() error { _, err := f.store.List(t.Context(), "", "", 10); return err },
+		"delete": func() error { return f.store.Delete(t.Context(), "x") },
+	} {
+		start := time.Now()
+		err := call()
+		if !errors.Is(err, backends.ErrTransient) {
+			t.Errorf("%s against a silent store: %v, want ErrTransient", name, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s gave up after %s; request_timeout is 500ms", name, d)
+		}
+	}
+	f.proxy.Heal()
+	if _, err := f.store.Head(t.Context(), "x"); !errors.Is(err, backends.ErrNotExist) {
+		t.Errorf("head after the store recovered: %v, want ErrNotExist", err)
+	}
 }

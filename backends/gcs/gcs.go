@@ -98,11 +98,12 @@ func (b *backend) store(name string) *store {
 		h = h.UserProject(b.cfg.Project)
 	}
 	return &store{
-		bucket:       h,
-		chunkSize:    int(b.cfg.ChunkSize),
-		chunkTimeout: b.cfg.ChunkTimeout,
-		storageClass: b.cfg.StorageClass,
-		pageSize:     b.cfg.ListPageSize,
+		bucket:         h,
+		chunkSize:      int(b.cfg.ChunkSize),
+		chunkTimeout:   b.cfg.ChunkTimeout,
+		requestTimeout: b.cfg.RequestTimeout,
+		storageClass:   b.cfg.StorageClass,
+		pageSize:       b.cfg.ListPageSize,
 	}
 }
 

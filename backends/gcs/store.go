@@ -30,8 +30,11 @@ type store struct {
 	bucket       *storage.BucketHandle
 	chunkSize    int
 	chunkTimeout time.Duration
-	storageClass string
-	pageSize     int
+	// requestTimeout bounds a metadata request; classify reports its
+	// expiry (the caller's ctx still alive) as ErrTransient.
+	requestTimeout time.Duration
+	storageClass   string
+	pageSize       int
 }
 
 // object returns the handle on key.
@@ -68,7 +71,9 @@ func toObject(a *storage.ObjectAttrs) objstore.Object {
 }
 
 func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
-	attrs, err := s.object(key).Attrs(ctx)
+	rctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
+	defer cancel()
+	attrs, err := s.object(key).Attrs(rctx)
 	if err != nil {
 		return objstore.Object{}, classify(ctx, "head", key, err)
 	}
@@ -95,7 +100,9 @@ func (s *store) List(ctx context.Context, prefix, token string, limit int) (objs
 		return objstore.Page{}, classify(ctx, "list", prefix, err)
 	}
 	var attrs []*storage.ObjectAttrs
-	next, err := iterator.NewPager(s.bucket.Objects(ctx, q), limit, tok.Page).NextPage(&attrs)
+	rctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
+	defer cancel()
+	next, err := iterator.NewPager(s.bucket.Objects(rctx, q), limit, tok.Page).NextPage(&attrs)
 	if err != nil {
 		return objstore.Page{}, classify(ctx, "list", prefix, err)
 	}
@@ -304,7 +311,9 @@ func (s *store) Copy(ctx context.Context, src objstore.Object, dst string) error
 // ambiguous failure: without a generation precondition a repeat could
 // delete an object uploaded in between.
 func (s *store) Delete(ctx context.Context, key string) error {
-	err := s.object(key).Delete(ctx)
+	rctx, cancel := context.WithTimeout(ctx, s.requestTimeout)
+	defer cancel()
+	err := s.object(key).Delete(rctx)
 	if errors.Is(kindOf(err), backends.ErrNotExist) {
 		return nil
 	}
