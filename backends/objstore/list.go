@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -123,32 +122,17 @@ func (l *lister) entries(ctx context.Context, page Page) ([]backends.Entry, erro
 // dirTimes gives each directory of a page its marker's time, or the
 // implicit time when it has no marker.
 func (l *lister) dirTimes(ctx context.Context, out []backends.Entry, dirs []int) error {
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		sem      = make(chan struct{}, markerLookups)
-	)
-	for _, i := range dirs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			marker, err := l.b.s.Head(ctx, l.prefix+out[i].Name+"/")
-			switch {
-			case err == nil:
-				out[i] = dirEntry(out[i].Name, marker)
-			case errors.Is(err, backends.ErrNotExist):
-				out[i] = dirEntry(out[i].Name, Object{})
-			default:
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return firstErr
+	return forEach(ctx, len(dirs), markerLookups, func(ctx context.Context, k int) error {
+		i := dirs[k]
+		marker, err := l.b.s.Head(ctx, l.prefix+out[i].Name+"/")
+		switch {
+		case err == nil:
+			out[i] = dirEntry(out[i].Name, marker)
+		case errors.Is(err, backends.ErrNotExist):
+			out[i] = dirEntry(out[i].Name, Object{})
+		default:
+			return err
+		}
+		return nil
+	})
 }

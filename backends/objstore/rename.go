@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -77,7 +76,7 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 	target := func(o Object) string { return to + "/" + strings.TrimPrefix(o.Key, from+"/") }
 
 	copied := make([]bool, len(objs))
-	err = forEach(ctx, len(objs), func(ctx context.Context, i int) error {
+	err = forEach(ctx, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
 		o := objs[i]
 		put := func() error { return b.s.Copy(ctx, o, target(o)) }
 		if strings.HasSuffix(o.Key, "/") && o.Size == 0 {
@@ -96,7 +95,7 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 		// one that was cancelled), bounded like an upload's abort.
 		rollback, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
-		undo := forEach(rollback, len(objs), func(ctx context.Context, i int) error {
+		undo := forEach(rollback, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
 			if !copied[i] {
 				return nil
 			}
@@ -112,7 +111,7 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 	// client has gone, within the same bound.
 	finish, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	err = forEach(finish, len(objs), func(ctx context.Context, i int) error {
+	err = forEach(finish, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
 		return b.s.Delete(ctx, objs[i].Key)
 	})
 	if err != nil {
@@ -149,31 +148,4 @@ func (b *bucket) tree(ctx context.Context, prefix string, limit int) ([]Object, 
 		}
 	}
 	return objs, nil
-}
-
-// forEach runs f for 0..n-1, renameConcurrency at a time, and returns the
-// first error; after one, no further calls start.
-func forEach(ctx context.Context, n int, f func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, renameConcurrency)
-	var wg sync.WaitGroup
-	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f(ctx, i); err != nil {
-				cancel(err)
-			}
-		}()
-	}
-	wg.Wait()
-	return context.Cause(ctx)
 }
