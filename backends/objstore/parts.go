@@ -109,23 +109,35 @@ func (w *partWriter) partSize() int64 {
 	return min(size, w.opts.MaxPartSize)
 }
 
-func (w *partWriter) Write(p []byte) (int, error) {
-	if err := w.failure(); err != nil {
-		return 0, err
-	}
-	total := 0
-	for len(p) > 0 {
+// room returns the free space of the part being filled: a full part is
+// handed to an uploader first, and a buffer with no space left grows.
+func (w *partWriter) room() ([]byte, error) {
+	for {
 		size := w.partSize()
 		if int64(len(w.buf)) == size {
 			if err := w.flush(); err != nil {
-				return total, err
+				return nil, err
 			}
 			continue
 		}
 		if len(w.buf) == cap(w.buf) {
 			w.grow(size)
 		}
-		n := copy(w.buf[len(w.buf):cap(w.buf)], p)
+		return w.buf[len(w.buf):min(int64(cap(w.buf)), size)], nil
+	}
+}
+
+func (w *partWriter) Write(p []byte) (int, error) {
+	if err := w.failure(); err != nil {
+		return 0, err
+	}
+	total := 0
+	for len(p) > 0 {
+		free, err := w.room()
+		if err != nil {
+			return total, err
+		}
+		n := copy(free, p)
 		w.buf = w.buf[:len(w.buf)+n]
 		p = p[n:]
 		total += n
@@ -142,17 +154,11 @@ func (w *partWriter) ReadFrom(r io.Reader) (int64, error) {
 		if err := w.failure(); err != nil {
 			return total, err
 		}
-		size := w.partSize()
-		if int64(len(w.buf)) == size {
-			if err := w.flush(); err != nil {
-				return total, err
-			}
-			continue
+		free, err := w.room()
+		if err != nil {
+			return total, err
 		}
-		if len(w.buf) == cap(w.buf) {
-			w.grow(size)
-		}
-		n, err := r.Read(w.buf[len(w.buf):min(int64(cap(w.buf)), size)])
+		n, err := r.Read(free)
 		w.buf = w.buf[:len(w.buf)+n]
 		total += int64(n)
 		if errors.Is(err, io.EOF) {
