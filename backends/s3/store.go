@@ -25,19 +25,10 @@ type store struct {
 	log    *slog.Logger
 }
 
-// bounded limits ctx to request_timeout for one metadata request. done
-// must be called with the request's error: it classifies it, reporting a
-// store that did not answer in time as ErrTransient (not as the caller's
-// cancellation), and releases the timer.
+// bounded limits ctx to request_timeout for one metadata request (see
+// backends.Bounded).
 func (s *store) bounded(ctx context.Context, op, key string) (context.Context, func(error) error) {
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
-	return rctx, func(err error) error {
-		defer cancel()
-		if err != nil && ctx.Err() == nil && rctx.Err() != nil {
-			return fmt.Errorf("s3 %s %q: no answer within request_timeout (%s): %w", op, key, s.cfg.RequestTimeout, backends.ErrTransient)
-		}
-		return classify(op, key, err)
-	}
+	return backends.Bounded(ctx, s.cfg.RequestTimeout, "s3", op, key, classify)
 }
 
 func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
