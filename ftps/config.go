@@ -96,7 +96,15 @@ type PassiveConfig struct {
 	// server sits behind NAT; empty means the control connection's local
 	// address.
 	PublicHost string `yaml:"public_host"`
+	// ReplyDelay holds back each 227/229 reply this long. curl 7.88
+	// (Debian 12's) stalls a full second when that reply has already
+	// arrived by the time it finishes sending PASV/EPSV; a reply a moment
+	// later takes its normal path. 0 replies at once.
+	ReplyDelay time.Duration `yaml:"reply_delay"`
 }
+
+// maxReplyDelay bounds passive.reply_delay: the session waits through it.
+const maxReplyDelay = 100 * time.Millisecond
 
 // ActiveConfig configures active-mode (PORT/EPRT) data connections.
 type ActiveConfig struct {
@@ -117,7 +125,7 @@ func DefaultConfig() Config {
 			LoginFailures:    LoginFailuresConfig{Max: 5, Window: 5 * time.Minute, Ban: 15 * time.Minute},
 		},
 		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
-		Passive: PassiveConfig{PortRange: "50000-50099"},
+		Passive: PassiveConfig{PortRange: "50000-50099", ReplyDelay: time.Millisecond},
 		Active:  ActiveConfig{Enabled: true},
 	}
 }
@@ -167,6 +175,9 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := ParsePortRange(c.Passive.PortRange); err != nil {
 		return fielderr.New("passive.port_range", "%v", err)
+	}
+	if d := c.Passive.ReplyDelay; d < 0 || d > maxReplyDelay {
+		return fielderr.New("passive.reply_delay", "want 0 to %v, got %v", maxReplyDelay, d)
 	}
 	if h := c.Passive.PublicHost; h != "" {
 		if ip := net.ParseIP(h); ip == nil || ip.To4() == nil {

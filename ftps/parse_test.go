@@ -216,6 +216,8 @@ func TestConfigValidate(t *testing.T) {
 		"tls.session_reuse":      func(c *Config) { c.TLS.SessionReuse = "maybe" },
 		"passive.port_range":     func(c *Config) { c.Passive.PortRange = "80-90" },
 		"passive.public_host":    func(c *Config) { c.Passive.PublicHost = "example.com" },
+		"passive.reply_delay":    func(c *Config) { c.Passive.ReplyDelay = time.Second },
+		"passive.reply_dela":     func(c *Config) { c.Passive.ReplyDelay = -time.Millisecond },
 		"server.max_sessions":    func(c *Config) { c.Server.MaxSessions = 0 },
 		"server.idle_timeout":    func(c *Config) { c.Server.IdleTimeout = 0 },
 		"tls.cert_file":          func(c *Config) { c.TLS.CertFile = "x.pem" },

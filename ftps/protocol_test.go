@@ -460,3 +460,23 @@ func TestSTOUAndEPSVAll(t *testing.T) {
 	c.must("PORT 127,0,0,1,200,10", 503)
 	c.must("EPSV", 229)
 }
+
+// PASV and EPSV replies are held back passive.reply_delay (see
+// PassiveConfig.ReplyDelay). The delay is a lower bound, so this check
+// cannot flake on a slow machine.
+func TestPassiveReplyDelay(t *testing.T) {
+	const delay = 80 * time.Millisecond
+	ts := startServer(t, func(s *setup) { s.cfg.Passive.ReplyDelay = delay })
+	c := dialRaw(t, ts.plain, false, nil)
+	c.login("alice", "alice-pw")
+	for _, tc := range []struct {
+		cmd  string
+		code int
+	}{{"PASV", 227}, {"EPSV", 229}} {
+		start := time.Now()
+		c.must(tc.cmd, tc.code)
+		if d := time.Since(start); d < delay {
+			t.Errorf("%s answered after %v, want at least %v", tc.cmd, d, delay)
+		}
+	}
+}

@@ -204,6 +204,7 @@ func (s *session) handlePASV(string) {
 		return
 	}
 	port := l.Addr().(*net.TCPAddr).Port
+	time.Sleep(s.srv.cfg.Passive.ReplyDelay) // see PassiveConfig.ReplyDelay
 	s.reply(codePassive, fmt.Sprintf("Entering Passive Mode (%d,%d,%d,%d,%d,%d).",
 		ip[0], ip[1], ip[2], ip[3], port>>8, port&0xff))
 }
@@ -232,5 +233,6 @@ func (s *session) handleEPSV(arg string) {
 		return
 	}
 	port := l.Addr().(*net.TCPAddr).Port
+	time.Sleep(s.srv.cfg.Passive.ReplyDelay) // see PassiveConfig.ReplyDelay
 	s.reply(codeExtPassive, fmt.Sprintf("Entering Extended Passive Mode (|||%d|).", port))
 }

@@ -80,9 +80,7 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 		rounds = v
 	}
 	// Each curl run carries a fixed cost that is not throughput: the
-	// FTPS login (a bcrypt check) and curl's own FTP state machine, which
-	// sleeps about a second while its passive data connection is pending
-	// (it answers TYPE and SIZE late; the server's replies take < 5 ms).
+	// FTPS login (a bcrypt check), two TLS handshakes and the commands.
 	// The same commands on an empty file measure that cost in this run,
 	// and the adjusted rates leave it out on both sides.
 	empty := filepath.Join(dir, "empty")
