@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +36,11 @@ import (
 //     and concurrency): the store is the ceiling;
 //   - download: the same 1 GiB through ftpsbridge with curl, against curl
 //     fetching it from `openssl s_server -WWW` over one TLS 1.3
-//     connection: TLS on these cores is the ceiling;
+//     connection: TLS on these cores is the ceiling. A third contender,
+//     the least any relay must do (an HTTPS server in this process that
+//     copies the SDK's GetObject of the same object into curl's
+//     connection), shows how much of the gap is the relaying itself: a
+//     second connection's copies and wake-ups on the same two cores;
 //   - peak RSS growth of a fresh server while 8 clients upload 256 MiB
 //     each at once, per upload, against part_size x (concurrency+1) + 4 MiB.
 
@@ -71,6 +78,7 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 	writeRandomFile(b, big, benchSize)
 	br := startBridge(b, c)
 	tlsURL := startOpenSSL(b, openssl, dir, br)
+	relayURL := startRelay(b, client, bucket, "alice/big.bin", br)
 
 	// Five rounds: the machine's speed drifts within a run, so each
 	// round's contenders run back to back and the ratios are taken per
@@ -104,10 +112,10 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 		return float64(benchSize) / 1e6 / max(d.Seconds()-median(fixed), 1e-3)
 	}
 
-	var up, direct, down, ceiling, upAdj, downAdj, ceilingAdj, upRatio, upRatioAdj, downRatio, downRatioAdj []float64
+	var up, direct, down, ceiling, relay, upAdj, downAdj, ceilingAdj, upRatio, upRatioAdj, downRatio, downRatioAdj, relayRatio []float64
 	// CPU of the whole machine per GiB moved, by contender: on two shared
 	// cores it is what bounds each rate.
-	var cpuUp, cpuDirect, cpuDown, cpuTLS []float64
+	var cpuUp, cpuDirect, cpuDown, cpuTLS, cpuRelay []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		for r := range rounds {
@@ -145,15 +153,22 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 			})
 			cpuTLS = append(cpuTLS, machineCPU(b)-c0)
 			ceiling, ceilingAdj = append(ceiling, mbps(benchSize, d)), append(ceilingAdj, adjusted(d, fixedTLS))
+			c0 = machineCPU(b)
+			d = timed(b, func() error {
+				return runQuiet(b, curl, "-sS", "--fail", "--tlsv1.3", "--cacert", br.certFile, "-o", "/dev/null", relayURL)
+			})
+			cpuRelay = append(cpuRelay, machineCPU(b)-c0)
+			relay = append(relay, mbps(benchSize, d))
 			last := func(v []float64) float64 { return v[len(v)-1] }
 			upRatio = append(upRatio, last(up)/last(direct))
 			upRatioAdj = append(upRatioAdj, last(upAdj)/last(direct))
 			downRatio = append(downRatio, last(down)/last(ceiling))
 			downRatioAdj = append(downRatioAdj, last(downAdj)/last(ceilingAdj))
-			b.Logf("round %d: upload %.0f MB/s (%.0f without curl's fixed cost; SDK direct %.0f), download %.0f MB/s (%.0f; TLS ceiling %.0f)",
-				r+1, up[len(up)-1], upAdj[len(upAdj)-1], direct[len(direct)-1], down[len(down)-1], downAdj[len(downAdj)-1], ceiling[len(ceiling)-1])
-			b.Logf("round %d: machine CPU per GiB: upload %.2f s (SDK direct %.2f), download %.2f s (TLS ceiling %.2f)",
-				r+1, last(cpuUp), last(cpuDirect), last(cpuDown), last(cpuTLS))
+			relayRatio = append(relayRatio, last(down)/last(relay))
+			b.Logf("round %d: upload %.0f MB/s (%.0f without curl's fixed cost; SDK direct %.0f), download %.0f MB/s (%.0f; TLS ceiling %.0f; minimal relay %.0f)",
+				r+1, last(up), last(upAdj), last(direct), last(down), last(downAdj), last(ceiling), last(relay))
+			b.Logf("round %d: machine CPU per GiB: upload %.2f s (SDK direct %.2f), download %.2f s (TLS ceiling %.2f; minimal relay %.2f)",
+				r+1, last(cpuUp), last(cpuDirect), last(cpuDown), last(cpuTLS), last(cpuRelay))
 		}
 	}
 	b.StopTimer()
@@ -173,10 +188,13 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 	report("download ratio (target >= 0.80)", median(downRatio), "download-ratio")
 	report("  ratio of the medians", median(down)/median(ceiling), "download-ratio-of-medians")
 	report("  without curl's fixed cost", median(downRatioAdj), "download-ratio-adj")
+	report("download from the minimal relay", median(relay), "relay-MB/s")
+	report("download ratio to the minimal relay", median(relayRatio), "download-ratio-to-relay")
 	report("machine CPU per GiB, FTPS upload", median(cpuUp), "cpu-s/upload")
 	report("machine CPU per GiB, SDK upload", median(cpuDirect), "cpu-s/sdk")
 	report("machine CPU per GiB, FTPS download", median(cpuDown), "cpu-s/download")
 	report("machine CPU per GiB, TLS ceiling", median(cpuTLS), "cpu-s/tls")
+	report("machine CPU per GiB, minimal relay", median(cpuRelay), "cpu-s/relay")
 	report("peak RSS growth per upload", growth, "MiB/upload")
 	report("bound: part x (concurrency+1) + 4", float64(benchPartSize*(benchConc+1))/(1<<20)+4, "MiB-bound")
 }
@@ -211,6 +229,57 @@ func startOpenSSL(tb testing.TB, openssl, dir string, br *bridge) string {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return "https://" + addr + "/big.bin"
+}
+
+// startRelay serves key over TLS 1.3 with the bridge's certificate, as
+// plainly as a relay can: one GET of a presigned URL with net/http, its
+// body copied through one 256 KiB buffer into a bare tls.Conn after a
+// fixed HTTP header. No SDK response handling, no FTP, no checks. It
+// returns the URL to fetch.
+func startRelay(tb testing.TB, client *s3.Client, bucket, key string, br *bridge) string {
+	cert, err := tls.LoadX509KeyPair(br.certFile, filepath.Join(filepath.Dir(br.certFile), "key.pem"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	get, err := s3.NewPresignClient(client).PresignGetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key}, s3.WithPresignExpires(time.Hour))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	serve := func(conn net.Conn) {
+		defer conn.Close()
+		req := bufio.NewReader(conn)
+		for {
+			line, err := req.ReadString('\n')
+			if err != nil {
+				return
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+		resp, err := http.Get(get.URL)
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		fmt.Fprintf(conn, "HTTP/1.1 %d x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", resp.StatusCode, resp.ContentLength)
+		io.CopyBuffer(conn, resp.Body, make([]byte, 256<<10))
+	}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go serve(conn)
+		}
+	}()
+	return "https://" + ln.Addr().String() + "/big.bin"
 }
 
 func runQuiet(tb testing.TB, name string, args ...string) error {
