@@ -26,10 +26,13 @@ var ErrServerClosed = errors.New("ftps: server closed")
 // Server is an FTPS server. Create it with New, run it with
 // ListenAndServe or Serve, stop it with Shutdown.
 type Server struct {
-	cfg    Config
-	auth   Authenticator
-	log    *slog.Logger
-	tlsCfg *tls.Config
+	cfg  Config
+	auth Authenticator
+	log  *slog.Logger
+	// tlsCfg is the configuration new connections start from; ReloadTLS
+	// swaps it. Sessions clone it when they start and keep their clone.
+	tlsCfg atomic.Pointer[tls.Config]
+	hosts  []string // listener hosts, for a self-signed certificate
 	ports  *portPool
 	guard  *loginGuard
 
@@ -71,11 +74,11 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 	}
 	lo, hi, _ := ParsePortRange(cfg.Passive.PortRange)
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{
+	srv := &Server{
 		cfg:        cfg,
 		auth:       auth,
 		log:        log,
-		tlsCfg:     tlsCfg,
+		hosts:      hosts,
 		ports:      newPortPool(lo, hi),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		baseCtx:    ctx,
@@ -83,7 +86,26 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		closing:    make(chan struct{}),
 		listeners:  map[net.Listener]struct{}{},
 		perIP:      map[string]int{},
-	}, nil
+	}
+	srv.tlsCfg.Store(tlsCfg)
+	return srv, nil
+}
+
+// ReloadTLS re-reads the server certificate, its key and the client CA
+// bundle named by certFile, keyFile and clientCAFile (a renewed
+// certificate usually keeps its paths). Connections accepted from now on
+// use them; open sessions keep the ones they started with, data
+// connections included. On error nothing changes. The other tls settings
+// still need a restart.
+func (s *Server) ReloadTLS(certFile, keyFile, clientCAFile string) error {
+	c := s.cfg.TLS
+	c.CertFile, c.KeyFile, c.ClientCAFile = certFile, keyFile, clientCAFile
+	next, err := buildTLSConfig(c, s.cfg.Server.DataDir, s.hosts, s.log)
+	if err != nil {
+		return err
+	}
+	s.tlsCfg.Store(next)
+	return nil
 }
 
 // ListenAndServe opens every configured listener and serves them until
@@ -221,7 +243,7 @@ func (s *Server) refuse(conn net.Conn, mode, reason string) {
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	if mode == TLSImplicit {
-		tc := tls.Server(conn, s.tlsCfg)
+		tc := tls.Server(conn, s.tlsCfg.Load())
 		if tc.Handshake() != nil {
 			return
 		}

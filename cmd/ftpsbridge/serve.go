@@ -42,7 +42,8 @@ func serveCmd() *cobra.Command {
 
 // serve runs until SIGTERM or SIGINT, then shuts down gracefully: running
 // transfers get server.shutdown_timeout to finish, then are aborted
-// without committing anything half-written. SIGHUP reloads the users.
+// without committing anything half-written. SIGHUP reloads the users and
+// the certificate, key and client CA files.
 func serve(path string, log *slog.Logger) error {
 	cfg, err := loadConfig(path)
 	if err != nil {
@@ -80,7 +81,7 @@ func serve(path string, log *slog.Logger) error {
 			}
 			return err
 		case <-hup:
-			if next := reload(path, cfg, users, stores, log); next != nil {
+			if next := reload(path, cfg, users, srv, stores, log); next != nil {
 				cfg = next
 			}
 		case sig := <-stop:
@@ -101,11 +102,13 @@ func serve(path string, log *slog.Logger) error {
 // in the new users and their mappings. New logins see them at once; open
 // sessions keep their mounts, and those whose login no longer stands
 // (user removed, disabled, expired, credentials changed) end at their
-// next command. Other sections are not reapplied: backends are not
-// reopened and listeners not rebound, and the log says when such a
-// change waits for a restart. It returns the new configuration, or nil
-// when the reload failed and the current users stay.
-func reload(path string, current *config.Config, users *mapping.Users, stores map[string]backends.Backend, log *slog.Logger) *config.Config {
+// next command. It also re-reads the certificate, key and client CA
+// files, so a renewed certificate needs no restart. Other settings are
+// not reapplied: backends are not reopened and listeners not rebound,
+// and the log says when such a change waits for a restart. It returns
+// the new configuration, or nil when the reload failed and the current
+// users stay.
+func reload(path string, current *config.Config, users *mapping.Users, srv *ftps.Server, stores map[string]backends.Backend, log *slog.Logger) *config.Config {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		log.Error("reload failed; keeping the current users", "err", err)
@@ -116,6 +119,14 @@ func reload(path string, current *config.Config, users *mapping.Users, stores ma
 		return nil
 	}
 	log.Info("users reloaded", "users", len(cfg.Users), "users_file", cfg.UsersFile)
+	t := cfg.FTPS.TLS
+	if err := srv.ReloadTLS(t.CertFile, t.KeyFile, t.ClientCAFile); err != nil {
+		// The users are already in force; the certificates stay as
+		// they were, and the next SIGHUP tries again.
+		log.Error("tls reload failed; keeping the current certificates", "err", err)
+	} else {
+		log.Info("tls reloaded", "cert_file", t.CertFile, "client_ca_file", t.ClientCAFile)
+	}
 	if changed := restartOnly(current, cfg); len(changed) > 0 {
 		log.Warn("configuration changes that need a restart were not applied", "sections", changed)
 	}
@@ -131,7 +142,7 @@ func restartOnly(old, next *config.Config) []string {
 	}{
 		{"server", old.FTPS.Server, next.FTPS.Server},
 		{"listeners", old.FTPS.Listeners, next.FTPS.Listeners},
-		{"tls", old.FTPS.TLS, next.FTPS.TLS},
+		{"tls", tlsRestartOnly(old.FTPS.TLS), tlsRestartOnly(next.FTPS.TLS)},
 		{"passive", old.FTPS.Passive, next.FTPS.Passive},
 		{"active", old.FTPS.Active, next.FTPS.Active},
 		{"backends", old.Backends, next.Backends},
@@ -142,4 +153,11 @@ func restartOnly(old, next *config.Config) []string {
 		}
 	}
 	return changed
+}
+
+// tlsRestartOnly is the part of the tls section a reload does not apply:
+// all but the files, which ReloadTLS re-reads.
+func tlsRestartOnly(t ftps.TLSConfig) ftps.TLSConfig {
+	t.CertFile, t.KeyFile, t.ClientCAFile = "", "", ""
+	return t
 }

@@ -2,10 +2,17 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"net"
 	"net/textproto"
 	"os"
 	"os/exec"
@@ -215,4 +222,107 @@ users:
 	if err != nil || !strings.Contains(string(out), "ok (1 listeners, 1 backends, 1 users)") {
 		t.Fatalf("good config: %v\n%s", err, out)
 	}
+}
+
+// TestTLSReloadOnSIGHUP renews the certificate in place (same paths, as
+// an ACME client or a certificate manager does) and sends SIGHUP: the
+// next connection gets the new certificate, with no restart and no
+// "needs a restart" warning.
+func TestTLSReloadOnSIGHUP(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	first := writeSelfSigned(t, certFile, keyFile)
+	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := 20000 + int(time.Now().UnixNano()%30000)
+	cfgPath := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfgPath, fmt.Sprintf(`server: {data_dir: %s/state}
+listeners: [{address: 127.0.0.1:%d, tls: explicit}]
+tls: {cert_file: %s, key_file: %s}
+passive: {port_range: %d-%d}
+backends: [{name: disk, type: local, root: %s/files}]
+users:
+%s`, dir, port, certFile, keyFile, base, base+99, dir, usersYAML(t, string(hash), "u:u")))
+	srv := exec.Command(bin, "serve", "--config", cfgPath, "--log-format", "json")
+	logs := &lockedBuffer{}
+	srv.Stderr = logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	testenv.WaitBanner(t, addr)
+
+	// served logs in and returns the certificate the server presented.
+	served := func(trust *x509.Certificate) *x509.Certificate {
+		t.Helper()
+		roots := x509.NewCertPool()
+		roots.AddCert(trust)
+		var got *x509.Certificate
+		c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second), ftp.DialWithExplicitTLS(&tls.Config{
+			RootCAs: roots, ServerName: "127.0.0.1",
+			VerifyConnection: func(cs tls.ConnectionState) error { got = cs.PeerCertificates[0]; return nil },
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Quit()
+		if err := c.Login("u", "pw"); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := served(first); !got.Equal(first) {
+		t.Fatal("the server does not present tls.cert_file")
+	}
+	renewed := writeSelfSigned(t, certFile, keyFile)
+	srv.Process.Signal(syscall.SIGHUP)
+	waitLog(t, logs, `"msg":"tls reloaded"`, 1)
+	if got := served(renewed); !got.Equal(renewed) {
+		t.Fatal("the renewed certificate is not served after SIGHUP")
+	}
+	if strings.Contains(logs.String(), "need a restart") {
+		t.Errorf("a renewal in place was reported as needing a restart:\n%s", logs.String())
+	}
+}
+
+// writeSelfSigned writes a new self-signed certificate for 127.0.0.1 and
+// its key, and returns the certificate.
+func writeSelfSigned(t *testing.T, certFile, keyFile string) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }
