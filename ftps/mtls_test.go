@@ -19,7 +19,6 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
-	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -299,25 +298,6 @@ func TestCertificateOnlyReplies(t *testing.T) {
 	c3.must("USER machine", 331)
 	c3.must("PASS ", 530)
 }
-
-func TestClientCAFileErrors(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.pem")
-	os.WriteFile(bad, []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o600)
-	empty := filepath.Join(dir, "empty.pem")
-	os.WriteFile(empty, []byte("no PEM here\n"), 0o600)
-	for _, f := range []string{filepath.Join(dir, "missing.pem"), bad, empty} {
-		if _, err := ftps.LoadClientCAs(f); err == nil {
-			t.Errorf("%s accepted", f)
-		}
-	}
-	p := newTestPKI(t)
-	if _, err := ftps.LoadClientCAs(p.caFile); err != nil {
-		t.Fatal(err)
-	}
-}
-
-var ftpsLoadClientCAs = ftps.LoadClientCAs
 
 // TestClientCertificatesLftp logs in with lftp (GnuTLS) presenting a
 // client certificate: a certificate-only account (232 after USER) and a

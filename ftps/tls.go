@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 )
 
 func tlsVersion(s string) (uint16, error) {
@@ -60,7 +62,7 @@ func buildTLSConfig(c TLSConfig, dataDir string, hosts []string, log *slog.Logge
 		MinVersion:   minVersion,
 	}
 	if c.ClientCAFile != "" {
-		pool, err := LoadClientCAs(c.ClientCAFile)
+		pool, err := pemfile.CertPool(c.ClientCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("tls.client_ca_file: %w", err)
 		}
@@ -79,38 +81,6 @@ func buildTLSConfig(c TLSConfig, dataDir string, hosts []string, log *slog.Logge
 		cfg.SetSessionTicketKeys([][32]byte{key})
 	}
 	return cfg, nil
-}
-
-// LoadClientCAs reads the PEM bundle of tls.client_ca_file. Every
-// CERTIFICATE block must parse, and there must be at least one: a bundle
-// that silently trusts less than the operator wrote is worse than none.
-func LoadClientCAs(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	n := 0
-	for rest := data; ; {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: certificate %d: %w", path, n+1, err)
-		}
-		pool.AddCert(cert)
-		n++
-	}
-	if n == 0 {
-		return nil, fmt.Errorf("%s holds no PEM certificate", path)
-	}
-	return pool, nil
 }
 
 // sessionTLS clones base for one control connection and binds the session

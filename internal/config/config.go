@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
+	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -203,7 +204,7 @@ func (c *Config) checkTLSFiles() []error {
 	if t.ClientCAFile != "" {
 		if _, err := readRegular(t.ClientCAFile); err != nil {
 			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
-		} else if _, err := ftps.LoadClientCAs(t.ClientCAFile); err != nil {
+		} else if _, err := pemfile.CertPool(t.ClientCAFile); err != nil {
 			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
 		}
 	}
