@@ -7,6 +7,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 )
 
 // Config configures one S3 (or S3-compatible) backend.
@@ -18,6 +19,10 @@ type Config struct {
 	// versitygw, Cloudflare R2, Wasabi): "https://host:port".
 	Endpoint  string `yaml:"endpoint"`
 	PathStyle bool   `yaml:"path_style"`
+	// CAFile is a PEM bundle of the CAs that sign the endpoint's
+	// certificate, trusted instead of the system's: for stores behind a
+	// private CA (on-premises Ceph, MinIO, ECS). Needs an https endpoint.
+	CAFile string `yaml:"ca_file"`
 	// Static credentials; when empty the SDK's default chain applies
 	// (environment, shared profile, web identity, container, IMDS).
 	AccessKeyID     string `yaml:"access_key_id"`
@@ -138,6 +143,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
 		bad("endpoint %q must start with https:// (or http:// for a local test store)", c.Endpoint)
+	}
+	if c.CAFile != "" {
+		if !strings.HasPrefix(c.Endpoint, "https://") {
+			bad("ca_file needs an https:// endpoint")
+		} else if _, err := pemfile.CertPool(c.CAFile); err != nil {
+			bad("ca_file: %v", err)
+		}
 	}
 	if c.ListPageSize < 0 || c.ListPageSize > 1000 {
 		bad("list_page_size %d must be between 1 and 1000", c.ListPageSize)

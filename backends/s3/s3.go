@@ -11,6 +11,8 @@ package s3
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 )
 
 // New builds the SDK client; it makes no request, so a store that is down
@@ -40,12 +43,25 @@ func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	var roots *x509.CertPool
+	if cfg.CAFile != "" {
+		var err error
+		if roots, err = pemfile.CertPool(cfg.CAFile); err != nil {
+			return nil, fmt.Errorf("s3: ca_file: %v: %w", err, backends.ErrInvalid)
+		}
+	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryMaxAttempts(cfg.MaxAttempts),
 		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 			// Many sessions upload at once; the SDK's default of a few
 			// idle connections per host would reconnect constantly.
 			t.MaxIdleConnsPerHost = 256
+			if roots != nil {
+				if t.TLSClientConfig == nil {
+					t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+				}
+				t.TLSClientConfig.RootCAs = roots
+			}
 		})),
 	}
 	if cfg.Region != "" {

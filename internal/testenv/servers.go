@@ -10,14 +10,22 @@ import (
 
 // S3Server is a running versitygw (posix store) on loopback.
 type S3Server struct {
-	Endpoint  string // http://127.0.0.1:PORT
+	Endpoint  string // http://127.0.0.1:PORT (https with StartS3TLS)
 	Region    string
 	AccessKey string
 	SecretKey string
 }
 
 // StartS3 starts versitygw with a fresh data directory.
-func StartS3(t testing.TB) *S3Server {
+func StartS3(t testing.TB) *S3Server { return startS3(t, "", "") }
+
+// StartS3TLS starts versitygw serving https with the given certificate
+// and key, as a store behind a private CA would.
+func StartS3TLS(t testing.TB, certFile, keyFile string) *S3Server {
+	return startS3(t, certFile, keyFile)
+}
+
+func startS3(t testing.TB, certFile, keyFile string) *S3Server {
 	t.Helper()
 	bin := findBinary("versitygw")
 	if bin == "" {
@@ -26,10 +34,16 @@ func StartS3(t testing.TB) *S3Server {
 	dir := t.TempDir()
 	port := FreePort(t)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	s := &S3Server{Endpoint: "http://" + addr, Region: "us-east-1", AccessKey: "ftpsbridge-test", SecretKey: "ftpsbridge-test-secret"}
+	scheme := "http://"
 	// --port with a host: without it versitygw listens on all interfaces.
-	startProcess(t, addr, bin, "--port", addr, "--access", s.AccessKey, "--secret", s.SecretKey,
-		"--region", s.Region, "--quiet", "posix", dir)
+	args := []string{"--port", addr}
+	if certFile != "" {
+		scheme = "https://"
+		args = append(args, "--cert", certFile, "--key", keyFile)
+	}
+	s := &S3Server{Endpoint: scheme + addr, Region: "us-east-1", AccessKey: "ftpsbridge-test", SecretKey: "ftpsbridge-test-secret"}
+	args = append(args, "--access", s.AccessKey, "--secret", s.SecretKey, "--region", s.Region, "--quiet", "posix", dir)
+	startProcess(t, addr, bin, args...)
 	return s
 }
 
