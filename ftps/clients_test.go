@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
 // run runs an external client with a deadline and returns its output.
@@ -27,7 +29,7 @@ func run(t *testing.T, env []string, name string, args ...string) (string, error
 }
 
 func TestCurl(t *testing.T) {
-	curl := requireTool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	ts := startServer(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.bin")
@@ -101,7 +103,7 @@ func lftpScript(t *testing.T, ts *testServer, url, script string) string {
 
 func lftpRun(t *testing.T, ts *testServer, url, extra, script string) string {
 	t.Helper()
-	lftp := requireTool(t, "lftp")
+	lftp := testenv.Tool(t, "lftp")
 	home := t.TempDir()
 	settings := "set cmd:fail-exit true; set net:max-retries 1; set net:timeout 20; " +
 		"set ftp:ssl-force true; set ftp:ssl-protect-data true; set ftp:ssl-protect-list true; " +

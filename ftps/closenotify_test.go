@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
 // TestClientsCloseNotify records which real clients end an upload's TLS
@@ -29,7 +30,7 @@ func TestClientsCloseNotify(t *testing.T) {
 		upload      func(t *testing.T, ts *testServer)
 	}{
 		{"curl", true, func(t *testing.T, ts *testServer) {
-			curl := requireTool(t, "curl")
+			curl := testenv.Tool(t, "curl")
 			if out, err := run(t, nil, curl, "-sS", "--fail", "--ssl-reqd", "--cacert", ts.certFile,
 				"--user", "alice:alice-pw", "-T", src, "ftp://"+ts.explicit+"/cn.bin"); err != nil {
 				t.Fatalf("curl: %v\n%s", err, out)

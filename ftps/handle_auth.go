@@ -113,6 +113,7 @@ func (s *session) login(password string, byCert bool) {
 	addr := addrOf(s.conn.RemoteAddr())
 	if s.srv.guard.banned(addr) {
 		// Banned by another connection's failures while this one was open.
+		s.srv.obs.Login("banned")
 		s.reply(codeUnavailable, msgBanned)
 		s.quitting, s.endReason = true, "address banned"
 		return
@@ -128,6 +129,7 @@ func (s *session) login(password string, byCert bool) {
 	switch {
 	case errors.Is(err, ErrSessionLimit):
 		s.log.Warn("login refused: user at max_sessions", "user", s.user)
+		s.srv.obs.Login("session_limit")
 		s.user = ""
 		s.reply(codeNotLoggedIn, msgSessionLimit)
 		return
@@ -135,6 +137,7 @@ func (s *session) login(password string, byCert bool) {
 		s.loginFailed(addr, err)
 		return
 	}
+	s.srv.obs.Login("ok")
 	s.fs = fs
 	s.cwd = cleanPath(fs.Home())
 	s.log = s.log.With("user", s.user)
@@ -155,6 +158,7 @@ func (s *session) login(password string, byCert bool) {
 // now banned or this connection has failed too often.
 func (s *session) loginFailed(addr netip.Addr, err error) {
 	s.failures++
+	s.srv.obs.Login("failed")
 	banned := false
 	if errors.Is(err, backends.ErrPermission) { // not a timeout or shutdown
 		banned = s.srv.guard.failed(addr, s.user)

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -20,7 +19,6 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/memory"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
-	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -45,6 +43,8 @@ type setup struct {
 	// wrap, when set, stands between the users and the memory backend
 	// (fault injection); the test's own bucket handle bypasses it.
 	wrap func(backends.Backend) backends.Backend
+	// obs, when set, receives the server's events.
+	obs ftps.Observer
 }
 
 var hashOnce = sync.OnceValue(func() map[string]string {
@@ -108,6 +108,9 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 	srv, err := ftps.New(st.cfg, users, log)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st.obs != nil {
+		srv.SetObserver(st.obs)
 	}
 	bucket, err := store.Bucket("")
 	if err != nil {
@@ -178,17 +181,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return string(s.b)
-}
-
-// requireTool finds an external client. Under `make test` or CI a missing
-// client is a failure, never a skip.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		testenv.Missing(t, name)
-	}
-	return p
 }
 
 // randomBytes returns n deterministic pseudo-random bytes.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -137,7 +138,7 @@ func startMTLSServer(t *testing.T, p *testPKI) *testServer {
 }
 
 func TestClientCertificatesCurl(t *testing.T) {
-	curl := requireTool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	p := newTestPKI(t)
 	ts := startMTLSServer(t, p)
 	src := filepath.Join(t.TempDir(), "up.txt")
@@ -303,7 +304,7 @@ func TestCertificateOnlyReplies(t *testing.T) {
 // client certificate: a certificate-only account (232 after USER) and a
 // certificate+password one.
 func TestClientCertificatesLftp(t *testing.T) {
-	lftp := requireTool(t, "lftp")
+	lftp := testenv.Tool(t, "lftp")
 	p := newTestPKI(t)
 	ts := startMTLSServer(t, p)
 	for _, tc := range []struct{ cert, login, key string }{

@@ -35,6 +35,7 @@ type Server struct {
 	hosts  []string // listener hosts, for a self-signed certificate
 	ports  *portPool
 	guard  *loginGuard
+	obs    Observer
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -79,6 +80,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		auth:       auth,
 		log:        log,
 		hosts:      hosts,
+		obs:        noObserver{},
 		ports:      newPortPool(lo, hi),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		baseCtx:    ctx,
@@ -197,19 +199,20 @@ func (s *Server) isClosing() bool {
 func (s *Server) startSession(conn net.Conn, mode string) {
 	if s.guard.banned(addrOf(conn.RemoteAddr())) {
 		// Logged once when the ban began, not at every attempt.
+		s.obs.ConnectionRefused("banned")
 		go s.refuse(conn, mode, msgBanned)
 		return
 	}
 	ip := remoteIP(conn.RemoteAddr())
 	s.mu.Lock()
-	reason := ""
+	reason, label := "", ""
 	switch {
 	case s.closed:
-		reason = "Server shutting down."
+		reason, label = "Server shutting down.", "shutting_down"
 	case s.sessions >= s.cfg.Server.MaxSessions:
-		reason = "Too many connections; try again later."
+		reason, label = "Too many connections; try again later.", "max_sessions"
 	case s.perIP[ip] >= s.cfg.Server.MaxSessionsPerIP:
-		reason = "Too many connections from your address."
+		reason, label = "Too many connections from your address.", "max_sessions_per_ip"
 	}
 	if reason == "" {
 		s.sessions++
@@ -219,12 +222,15 @@ func (s *Server) startSession(conn net.Conn, mode string) {
 	s.mu.Unlock()
 	if reason != "" {
 		s.log.Warn("connection refused", "remote", conn.RemoteAddr().String(), "reason", reason)
+		s.obs.ConnectionRefused(label)
 		go s.refuse(conn, mode, reason)
 		return
 	}
 	id := s.nextID.Add(1)
+	s.obs.SessionOpened()
 	go func() {
 		defer func() {
+			s.obs.SessionClosed()
 			s.mu.Lock()
 			s.sessions--
 			if s.perIP[ip]--; s.perIP[ip] <= 0 {

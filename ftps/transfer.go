@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,10 +210,12 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 	if result != "ok" {
 		level = slog.LevelWarn
 	}
+	took := time.Since(start)
 	s.log.Log(context.Background(), level, "transfer",
 		"command", job.verb, "path", job.path, "bytes", t.bytes.Load(),
-		"duration", time.Since(start).Round(time.Millisecond), "result", result,
+		"duration", took.Round(time.Millisecond), "result", result,
 		"err", errors.Join(outcome, finishErr))
+	s.srv.obs.Transfer(job.verb, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took)
 	s.reply(code, msg)
 }
 

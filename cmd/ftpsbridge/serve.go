@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"reflect"
@@ -14,6 +16,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/config"
+	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -65,6 +68,23 @@ func serve(path string, log *slog.Logger) error {
 	srv, err := ftps.New(cfg.FTPS, users, log)
 	if err != nil {
 		return err
+	}
+	if addr := cfg.Metrics.Address; addr != "" {
+		// Bound before the FTP listeners, so a taken port fails the start.
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("metrics.address: %w", err)
+		}
+		m := metrics.New()
+		srv.SetObserver(m)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			if err := m.Serve(ctx, l); err != nil {
+				log.Error("metrics listener failed", "err", err)
+			}
+		}()
+		log.Info("serving metrics", "address", l.Addr().String(), "path", "/metrics")
 	}
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
@@ -145,6 +165,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"tls", tlsRestartOnly(old.FTPS.TLS), tlsRestartOnly(next.FTPS.TLS)},
 		{"passive", old.FTPS.Passive, next.FTPS.Passive},
 		{"active", old.FTPS.Active, next.FTPS.Active},
+		{"metrics", old.Metrics, next.Metrics},
 		{"backends", old.Backends, next.Backends},
 	}
 	for _, s := range sections {

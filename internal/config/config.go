@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
+	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
@@ -25,6 +26,7 @@ import (
 // Config is the whole configuration file.
 type Config struct {
 	FTPS     ftps.Config
+	Metrics  metrics.Config
 	Backends []Backend
 	// Users are those of the users section followed by those of the
 	// users_file, if any.
@@ -56,6 +58,7 @@ type fileLayout struct {
 	TLS       ftps.TLSConfig        `yaml:"tls"`
 	Passive   ftps.PassiveConfig    `yaml:"passive"`
 	Active    ftps.ActiveConfig     `yaml:"active"`
+	Metrics   metrics.Config        `yaml:"metrics"`
 	Backends  []yaml.Node           `yaml:"backends"`
 	Users     []mapping.UserConfig  `yaml:"users"`
 	UsersFile string                `yaml:"users_file"`
@@ -117,6 +120,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			Server: layout.Server, Listeners: layout.Listeners, TLS: layout.TLS,
 			Passive: layout.Passive, Active: layout.Active,
 		},
+		Metrics:   layout.Metrics,
 		Users:     layout.Users,
 		UsersFile: layout.UsersFile,
 		file:      name,
@@ -152,6 +156,9 @@ func Parse(name string, data []byte) (*Config, error) {
 func (c *Config) validate() error {
 	var errs []error
 	if err := c.FTPS.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Metrics.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	names, err := c.validateBackends()

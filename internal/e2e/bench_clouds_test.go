@@ -100,7 +100,7 @@ func BenchmarkAzure(b *testing.B) {
 // same file through ftpsbridge (curl, explicit FTPS) and directly with
 // the SDK, and reports the median rates and their ratios.
 func benchCloud(b *testing.B, c *cloud, sdkUp func(path string) error, sdkDown func() error) {
-	curl := tool(b, "curl")
+	curl := testenv.Tool(b, "curl")
 	dir := b.TempDir()
 	src := filepath.Join(dir, "big.bin")
 	writeRandomFile(b, src, cloudBenchSize)

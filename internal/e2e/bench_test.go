@@ -53,8 +53,8 @@ const (
 )
 
 func BenchmarkS3(b *testing.B) {
-	curl := tool(b, "curl")
-	openssl := tool(b, "openssl")
+	curl := testenv.Tool(b, "curl")
+	openssl := testenv.Tool(b, "openssl")
 	srv := testenv.StartS3(b)
 	client := s3.New(s3.Options{
 		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,

@@ -23,7 +23,7 @@ import (
 // a clear message, nothing partial is visible, and the server goes on
 // serving once the store is back.
 func TestS3Faults(t *testing.T) {
-	curl := tool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	srv := testenv.StartS3(t)
 	proxy := faultproxy.Start(t, strings.TrimPrefix(srv.Endpoint, "http://"))
 	client := s3.New(s3.Options{

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
 // runFlows runs every end-to-end flow against one cloud.
@@ -25,7 +27,7 @@ func runFlows(t *testing.T, c *cloud) {
 // testRenameDirRefused: with directory renames off (the default), RNTO of
 // a directory gets 550 and a clear reason, and nothing moves.
 func testRenameDirRefused(t *testing.T, b *bridge, c *cloud) {
-	curl := tool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	c.put(t, "alice/tree/a.txt", []byte("a"))
 	c.put(t, "alice/tree/sub/b.txt", []byte("bb"))
 	out, err := run(t, nil, curl, append(b.curlArgs("alice"), "-v", "-Q", "-RNFR tree", "-Q", "-RNTO moved", "ftp://"+b.explicit+"/")...)
@@ -66,7 +68,7 @@ func testRenameDirEnabled(t *testing.T, b *bridge, c *cloud) {
 // checks the object through the SDK, downloads with lftp and resumes a
 // cut download with curl's REST.
 func testUploadDownload(t *testing.T, b *bridge, c *cloud) {
-	curl := tool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	dir := t.TempDir()
 	// Three and a bit parts of 5 MiB: a real multipart upload.
 	data := randomData(15<<20+12345, 1)
@@ -138,7 +140,7 @@ func testList2500(t *testing.T, b *bridge, c *cloud) {
 	wg.Wait()
 	c.put(t, "alice/many/sub/inner.txt", []byte("y"))
 
-	out, err := run(t, nil, tool(t, "curl"), append(b.curlArgs("alice"), "--list-only", "ftp://"+b.explicit+"/many/")...)
+	out, err := run(t, nil, testenv.Tool(t, "curl"), append(b.curlArgs("alice"), "--list-only", "ftp://"+b.explicit+"/many/")...)
 	if err != nil {
 		t.Fatalf("curl NLST: %v\n%s", err, out)
 	}
@@ -163,7 +165,7 @@ func first(s []string) string {
 // multi-part one): no object, no unfinished multipart upload, a log line
 // saying the upload was aborted, and the server goes on serving.
 func testDisconnect(t *testing.T, b *bridge, c *cloud) {
-	curl := tool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	const total = 16 << 20
 	for _, pct := range []int{0, 50, 99} {
 		at := total * pct / 100
@@ -211,7 +213,7 @@ func testDisconnect(t *testing.T, b *bridge, c *cloud) {
 // testIsolation: bob, on the same bucket under another prefix, can neither
 // see nor read nor overwrite nor delete alice's objects.
 func testIsolation(t *testing.T, b *bridge, c *cloud) {
-	curl := tool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	c.put(t, "alice/secret.txt", []byte("alice's"))
 	c.put(t, "bob/own.txt", []byte("bob's"))
 	out, err := run(t, nil, curl, append(b.curlArgs("bob"), "--list-only", "ftp://"+b.explicit+"/")...)

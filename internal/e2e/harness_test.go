@@ -164,16 +164,6 @@ func indent(s, prefix string) string {
 	return strings.Join(lines, "\n")
 }
 
-// tool finds an external client, failing under CI when it is missing.
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		testenv.Missing(t, name)
-	}
-	return p
-}
-
 // run runs a client with a deadline and returns its combined output.
 func run(t testing.TB, env []string, name string, args ...string) (string, error) {
 	t.Helper()
@@ -196,7 +186,7 @@ func (b *bridge) curlArgs(user string) []string {
 // lftp runs one lftp command line as user, failing the test on error.
 func (b *bridge) lftp(t *testing.T, user, script string) string {
 	t.Helper()
-	lftp := tool(t, "lftp")
+	lftp := testenv.Tool(t, "lftp")
 	settings := "set cmd:fail-exit true; set net:max-retries 1; set net:timeout 30; " +
 		"set ftp:ssl-force true; set ftp:ssl-protect-data true; set ftp:ssl-protect-list true; " +
 		"set ssl:ca-file " + b.certFile + "; set ssl:check-hostname true; "

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
 // TestS3SIGTERMDuringUploads sends SIGTERM while 10 uploads to S3 are
@@ -17,7 +19,7 @@ import (
 // the bucket byte for byte; every other one left nothing, not even an
 // unfinished multipart upload.
 func TestS3SIGTERMDuringUploads(t *testing.T) {
-	curl := tool(t, "curl")
+	curl := testenv.Tool(t, "curl")
 	c := s3Cloud(t, "sigterm", "part_size: 5MiB")
 	b := startBridge(t, c)
 	dir := t.TempDir()

@@ -39,6 +39,17 @@ func Missing(t testing.TB, what string) {
 	t.Skip(msg)
 }
 
+// Tool returns the path of a client on PATH (curl, lftp, openssl), or
+// fails or skips the test as Missing does.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Missing(t, name)
+	}
+	return p
+}
+
 var moduleRoot = sync.OnceValue(func() string {
 	dir, err := os.Getwd()
 	if err != nil {
