@@ -1,15 +1,9 @@
 package ftps_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -31,88 +25,29 @@ type testPKI struct {
 	certs  map[string]tls.Certificate // by name; each also in dir as NAME.pem and NAME.key
 }
 
-type pkiIssuer struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
 func newTestPKI(t *testing.T) *testPKI {
 	t.Helper()
 	p := &testPKI{dir: t.TempDir(), certs: map[string]tls.Certificate{}}
-	ca := newCA(t, "ftpsbridge test CA")
+	ca := testenv.NewCA(t, "ftpsbridge test CA")
 	p.caFile = filepath.Join(p.dir, "ca.pem")
-	writePEM(t, p.caFile, "CERTIFICATE", ca.cert.Raw)
+	ca.WriteCA(t, p.caFile)
 	p.issue(t, ca, "machine", pkix.Name{CommonName: "acme-batch", Organization: []string{"Acme"}}, nil)
 	p.issue(t, ca, "both", pkix.Name{CommonName: "both"}, []string{"both.acme.example"})
 	p.issue(t, ca, "pwcert", pkix.Name{CommonName: "pwcert"}, nil)
 	p.issue(t, ca, "stranger", pkix.Name{CommonName: "stranger", Organization: []string{"Elsewhere"}}, nil)
 	// A certificate with the machine's very subject, from a CA the server
 	// does not trust.
-	p.issue(t, newCA(t, "rogue CA"), "rogue", pkix.Name{CommonName: "acme-batch", Organization: []string{"Acme"}}, nil)
+	p.issue(t, testenv.NewCA(t, "rogue CA"), "rogue", pkix.Name{CommonName: "acme-batch", Organization: []string{"Acme"}}, nil)
 	return p
 }
 
-func newCA(t *testing.T, name string) pkiIssuer {
+// issue makes a client certificate from ca, kept as name and written as
+// NAME.pem and NAME.key for curl and lftp.
+func (p *testPKI) issue(t *testing.T, ca *testenv.CA, name string, subject pkix.Name, dns []string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pkiIssuer{cert: cert, key: key}
-}
-
-func (p *testPKI) issue(t *testing.T, ca pkiIssuer, name string, subject pkix.Name, dns []string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      subject,
-		DNSNames:     dns,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, filepath.Join(p.dir, name+".pem"), "CERTIFICATE", der)
-	writePEM(t, filepath.Join(p.dir, name+".key"), "PRIVATE KEY", keyDER)
-	leaf, _ := x509.ParseCertificate(der)
-	p.certs[name] = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cert := ca.Issue(t, testenv.Leaf{Subject: subject, DNS: dns, Client: true})
+	testenv.WriteCert(t, filepath.Join(p.dir, name+".pem"), filepath.Join(p.dir, name+".key"), cert)
+	p.certs[name] = cert
 }
 
 func (p *testPKI) fingerprint(name string) string {

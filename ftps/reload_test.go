@@ -3,17 +3,15 @@ package ftps_test
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
 // TestReloadTLS renews the server certificate and replaces the client CA
@@ -23,17 +21,17 @@ import (
 // read its files changes nothing.
 func TestReloadTLS(t *testing.T) {
 	dir := t.TempDir()
-	serverCA := newCA(t, "server CA")
+	serverCA := testenv.NewCA(t, "server CA")
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	first := writeServerCert(t, serverCA, certFile, keyFile)
 	p := newTestPKI(t)
-	nextCA := newCA(t, "next client CA")
+	nextCA := testenv.NewCA(t, "next client CA")
 	p.issue(t, nextCA, "next", pkix.Name{CommonName: "next"}, nil)
 	ts := startServer(t, func(s *setup) {
 		s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile, s.cfg.TLS.ClientCAFile = certFile, keyFile, p.caFile
 	})
 	roots := x509.NewCertPool()
-	roots.AddCert(serverCA.cert)
+	roots.AddCert(serverCA.Cert)
 	clientTLS := func(cert string) *tls.Config {
 		c := &tls.Config{RootCAs: roots, ServerName: "127.0.0.1", ClientSessionCache: tls.NewLRUClientSessionCache(4)}
 		if cert != "" {
@@ -77,7 +75,7 @@ func TestReloadTLS(t *testing.T) {
 	}
 
 	renewed := writeServerCert(t, serverCA, certFile, keyFile)
-	writePEM(t, p.caFile, "CERTIFICATE", nextCA.cert.Raw)
+	nextCA.WriteCA(t, p.caFile)
 	if err := ts.srv.ReloadTLS(certFile, keyFile, p.caFile); err != nil {
 		t.Fatal(err)
 	}
@@ -109,31 +107,9 @@ func TestReloadTLS(t *testing.T) {
 
 // writeServerCert issues a server certificate for 127.0.0.1 from ca,
 // writes it and its key, and returns its DER.
-func writeServerCert(t *testing.T, ca pkiIssuer, certFile, keyFile string) []byte {
+func writeServerCert(t *testing.T, ca *testenv.CA, certFile, keyFile string) []byte {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "ftpsbridge test server"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
-	return der
+	cert := ca.Issue(t, testenv.Leaf{Subject: pkix.Name{CommonName: "ftpsbridge test server"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+	testenv.WriteCert(t, certFile, keyFile, cert)
+	return cert.Certificate[0]
 }

@@ -46,6 +46,23 @@ func binary(t *testing.T) string {
 	return bin
 }
 
+// serveConfig starts `ftpsbridge serve` on cfgPath with JSON logs, waits
+// for its banner on 127.0.0.1:port, and kills it when the test ends if it
+// is still running. It returns the process, its log and the address.
+func serveConfig(t *testing.T, cfgPath string, port int) (*exec.Cmd, *lockedBuffer, string) {
+	t.Helper()
+	srv := exec.Command(binary(t), "serve", "--config", cfgPath, "--log-format", "json")
+	logs := &lockedBuffer{}
+	srv.Stderr = logs
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill() })
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	testenv.WaitBanner(t, addr)
+	return srv, logs, addr
+}
+
 func writeConfig(t *testing.T, dir string, port int) string {
 	t.Helper()
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)
@@ -113,19 +130,10 @@ func TestHashPasswordAndVersion(t *testing.T) {
 // still sending when SIGTERM arrives, and checks that each finishes and is
 // stored whole, and that the process exits 0.
 func TestSIGTERMDuringUploads(t *testing.T) {
-	bin := binary(t)
 	dir := t.TempDir()
 	port := testenv.FreePort(t)
 	cfgPath := writeConfig(t, dir, port)
-	srv := exec.Command(bin, "serve", "--config", cfgPath, "--log-format", "json")
-	var logs bytes.Buffer
-	srv.Stderr = &logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	testenv.WaitBanner(t, addr)
+	srv, logs, addr := serveConfig(t, cfgPath, port)
 	certPool := x509.NewCertPool()
 	pemBytes, _ := os.ReadFile(filepath.Join(dir, "state", "tls", "cert.pem"))
 	certPool.AppendCertsFromPEM(pemBytes)

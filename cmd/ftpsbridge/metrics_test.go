@@ -18,7 +18,6 @@ import (
 // address that is taken fails the start instead of serving without it.
 func TestMetricsEndpoint(t *testing.T) {
 	curl := testenv.Tool(t, "curl")
-	bin := binary(t)
 	dir := t.TempDir()
 	port := testenv.FreePort(t)
 	metricsAddr := testenv.FreeAddr(t)
@@ -30,15 +29,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	fmt.Fprintf(f, "metrics: {address: %s}\n", metricsAddr)
 	f.Close()
 
-	srv := exec.Command(bin, "serve", "--config", cfgPath)
-	logs := &lockedBuffer{}
-	srv.Stderr = logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	testenv.WaitBanner(t, addr)
+	_, logs, addr := serveConfig(t, cfgPath, port)
 
 	ftps := []string{"-sS", "--fail", "--ssl-reqd", "--cacert", filepath.Join(dir, "state", "tls", "cert.pem")}
 	payload := filepath.Join(dir, "payload.txt")
@@ -84,7 +75,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 
 	// A second server on the same metrics address cannot start.
-	other := exec.Command(bin, "serve", "--config", cfgPath)
+	other := exec.Command(binary(t), "serve", "--config", cfgPath)
 	out, err := other.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "metrics.address") {
 		t.Errorf("a taken metrics address: %v\n%s", err, out)

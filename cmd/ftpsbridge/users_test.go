@@ -2,16 +2,11 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/textproto"
 	"os"
@@ -74,7 +69,6 @@ func usersYAML(t *testing.T, hash string, users ...string) string {
 // logins get the new one, a new user can log in, and a broken file keeps
 // the users in force.
 func TestUsersFileReload(t *testing.T) {
-	bin := binary(t)
 	dir := t.TempDir()
 	port := testenv.FreePort(t)
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)
@@ -92,15 +86,7 @@ backends: [{name: disk, type: local, root: %s/files}]
 users_file: %s
 `, dir, port, base, base+99, dir, usersFile))
 
-	srv := exec.Command(bin, "serve", "--config", cfgPath, "--log-format", "json")
-	logs := &lockedBuffer{}
-	srv.Stderr = logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	testenv.WaitBanner(t, addr)
+	srv, logs, addr := serveConfig(t, cfgPath, port)
 	pool := x509.NewCertPool()
 	pemBytes, _ := os.ReadFile(filepath.Join(dir, "state", "tls", "cert.pem"))
 	pool.AppendCertsFromPEM(pemBytes)
@@ -229,11 +215,16 @@ users:
 // next connection gets the new certificate, with no restart and no
 // "needs a restart" warning.
 func TestTLSReloadOnSIGHUP(t *testing.T) {
-	bin := binary(t)
 	dir := t.TempDir()
 	port := testenv.FreePort(t)
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	first := writeSelfSigned(t, certFile, keyFile)
+	ca := testenv.NewCA(t, "server CA")
+	issue := func() *x509.Certificate {
+		cert := ca.Issue(t, testenv.Leaf{Subject: pkix.Name{CommonName: "ftpsbridge"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1)}})
+		testenv.WriteCert(t, certFile, keyFile, cert)
+		return cert.Leaf
+	}
+	first := issue()
 	hash, err := bcrypt.GenerateFromPassword([]byte("pw"), 10)
 	if err != nil {
 		t.Fatal(err)
@@ -247,21 +238,13 @@ passive: {port_range: %d-%d}
 backends: [{name: disk, type: local, root: %s/files}]
 users:
 %s`, dir, port, certFile, keyFile, base, base+99, dir, usersYAML(t, string(hash), "u:u")))
-	srv := exec.Command(bin, "serve", "--config", cfgPath, "--log-format", "json")
-	logs := &lockedBuffer{}
-	srv.Stderr = logs
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Process.Kill()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	testenv.WaitBanner(t, addr)
+	srv, logs, addr := serveConfig(t, cfgPath, port)
 
 	// served logs in and returns the certificate the server presented.
-	served := func(trust *x509.Certificate) *x509.Certificate {
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	served := func() *x509.Certificate {
 		t.Helper()
-		roots := x509.NewCertPool()
-		roots.AddCert(trust)
 		var got *x509.Certificate
 		c, err := ftp.Dial(addr, ftp.DialWithTimeout(10*time.Second), ftp.DialWithExplicitTLS(&tls.Config{
 			RootCAs: roots, ServerName: "127.0.0.1",
@@ -276,53 +259,16 @@ users:
 		}
 		return got
 	}
-	if got := served(first); !got.Equal(first) {
+	if got := served(); !got.Equal(first) {
 		t.Fatal("the server does not present tls.cert_file")
 	}
-	renewed := writeSelfSigned(t, certFile, keyFile)
+	renewed := issue()
 	srv.Process.Signal(syscall.SIGHUP)
 	waitLog(t, logs, `"msg":"tls reloaded"`, 1)
-	if got := served(renewed); !got.Equal(renewed) {
+	if got := served(); !got.Equal(renewed) {
 		t.Fatal("the renewed certificate is not served after SIGHUP")
 	}
 	if strings.Contains(logs.String(), "need a restart") {
 		t.Errorf("a renewal in place was reported as needing a restart:\n%s", logs.String())
 	}
-}
-
-// writeSelfSigned writes a new self-signed certificate for 127.0.0.1 and
-// its key, and returns the certificate.
-func writeSelfSigned(t *testing.T, certFile, keyFile string) *x509.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, certFile, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
-	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})))
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
 }
