@@ -74,7 +74,7 @@ func New() *Metrics {
 		}, []string{"command"}),
 		durations: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "ftpsbridge_transfer_duration_seconds",
-			Help: "Duration of data transfers, from the transfer command to the final reply, by command.",
+			Help: "Duration of data transfers, from the 150 reply to the final one (as logged), by command.",
 			// 10 ms to about 45 minutes: listings to large files.
 			Buckets: prometheus.ExponentialBuckets(0.01, 4, 10),
 		}, []string{"command"}),
