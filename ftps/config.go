@@ -40,6 +40,9 @@ type ServerConfig struct {
 	Banner string `yaml:"banner"`
 	// LoginFailures bans addresses that keep failing to log in.
 	LoginFailures LoginFailuresConfig `yaml:"login_failures"`
+	// LoginTimeout bounds how long a login may wait for its credentials to
+	// be checked; past it the client gets 421 busy, not 530.
+	LoginTimeout time.Duration `yaml:"login_timeout"`
 }
 
 // LoginFailuresConfig is the brute-force protection: after Max failed
@@ -123,6 +126,7 @@ func DefaultConfig() Config {
 			MaxSessionsPerIP: 20,
 			Banner:           "ftpsbridge ready",
 			LoginFailures:    LoginFailuresConfig{Max: 5, Window: 5 * time.Minute, Ban: 15 * time.Minute},
+			LoginTimeout:     30 * time.Second,
 		},
 		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
 		Passive: PassiveConfig{PortRange: "50000-50099", ReplyDelay: time.Millisecond},
@@ -153,6 +157,9 @@ func (c *Config) Validate() error {
 	}
 	if err := s.LoginFailures.validate(); err != nil {
 		return err
+	}
+	if s.LoginTimeout <= 0 {
+		return fielderr.New("server.login_timeout", "must be positive")
 	}
 	if err := validateListeners(c.Listeners); err != nil {
 		return err

@@ -56,6 +56,11 @@ var (
 	// but the user already has as many sessions as allowed: 530, and it
 	// does not count as a failed login.
 	ErrSessionLimit = errors.New("too many sessions for this user")
+	// ErrBusy is returned by Login when the credentials could not be
+	// checked in time (the password checks are queued, or an identity
+	// provider did not answer): 421, and it does not count as a failed
+	// login, since the password may well be right.
+	ErrBusy = errors.New("login could not be checked in time")
 )
 
 // Revocable is implemented by a FileSystem whose login can be withdrawn

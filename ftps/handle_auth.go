@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -118,7 +117,7 @@ func (s *session) login(password string, byCert bool) {
 		s.quitting, s.endReason = true, "address banned"
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.Server.LoginTimeout)
 	defer cancel()
 	fs, err := s.srv.auth.Login(ctx, LoginInfo{
 		User:             s.user,
@@ -132,6 +131,15 @@ func (s *session) login(password string, byCert bool) {
 		s.srv.obs.Login("session_limit")
 		s.user = ""
 		s.reply(codeNotLoggedIn, msgSessionLimit)
+		return
+	case errors.Is(err, ErrBusy) || (errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil):
+		// Not a wrong password: the check did not finish in time. The
+		// client may retry; nothing counts towards a ban.
+		s.log.Warn("login not checked: server busy", "user", s.user, "err", err)
+		s.srv.obs.Login("busy")
+		s.user = ""
+		s.reply(codeUnavailable, msgBusy)
+		s.quitting, s.endReason = true, "login busy"
 		return
 	case err != nil:
 		s.loginFailed(addr, err)

@@ -100,4 +100,5 @@ const (
 	msgBanned       = "Too many failed logins from your address; try again later."
 	msgRevoked      = "Your login is no longer valid; closing connection."
 	msgSessionLimit = "Too many sessions for this user; try again later."
+	msgBusy         = "Service busy; try again later."
 )

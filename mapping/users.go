@@ -36,6 +36,10 @@ type Users struct {
 	// test hook to prove that unknown users cost a hash check too.
 	onVerify func(verifier)
 	now      func() time.Time
+	// cache remembers verified logins (nil: off); flights joins
+	// concurrent checks of the same credentials.
+	cache   *loginCache
+	flights flights
 
 	mu sync.Mutex
 	// active counts open sessions by user name. It outlives reloads, so
@@ -65,6 +69,7 @@ func New(users []UserConfig, stores map[string]backends.Backend) (*Users, error)
 		now:    time.Now,
 		active: make(map[string]int),
 	}
+	u.cache = newLoginCache(DefaultLoginCache(), u.now)
 	if err := u.Replace(users, stores); err != nil {
 		return nil, err
 	}
@@ -83,6 +88,7 @@ func (u *Users) Replace(users []UserConfig, stores map[string]backends.Backend) 
 		return err
 	}
 	u.set.Store(set)
+	u.cache.prune(set)
 	return nil
 }
 
@@ -166,11 +172,11 @@ func (u *Users) Login(ctx context.Context, info ftps.LoginInfo) (ftps.FileSystem
 	if len(info.PeerCertificates) > 0 {
 		leaf = info.PeerCertificates[0]
 	}
-	reason, err := u.authenticate(ctx, set, usr, info.Password, leaf)
+	ip := addrOf(info.RemoteAddr)
+	reason, err := u.authenticate(ctx, set, usr, keyOf(info.User, info.Password, fingerprintOrNone(leaf), ip), leaf)
 	if err != nil {
 		return nil, err
 	}
-	ip := addrOf(info.RemoteAddr)
 	if reason == "" {
 		reason = usr.refusal(u.now(), ip)
 	}
@@ -184,7 +190,7 @@ func (u *Users) Login(ctx context.Context, info ftps.LoginInfo) (ftps.FileSystem
 }
 
 // authenticate returns why the credentials fail, or "" if they are good.
-func (u *Users) authenticate(ctx context.Context, set *userSet, usr *user, password string, leaf *x509.Certificate) (string, error) {
+func (u *Users) authenticate(ctx context.Context, set *userSet, usr *user, k cacheKey, leaf *x509.Certificate) (string, error) {
 	certOK := usr != nil && usr.certs.matches(leaf)
 	if usr != nil && usr.auth == authCertificate && certOK {
 		return "", nil
@@ -193,7 +199,7 @@ func (u *Users) authenticate(ctx context.Context, set *userSet, usr *user, passw
 	if usr != nil && usr.hash != nil {
 		v = usr.hash
 	}
-	ok, err := u.verify(ctx, v, password)
+	ok, err := u.checkPassword(ctx, usr, v, k)
 	if err != nil {
 		return "", err
 	}
@@ -226,10 +232,16 @@ func (usr *user) refusal(now time.Time, ip netip.Addr) string {
 
 func (u *Users) verify(ctx context.Context, v verifier, password string) (bool, error) {
 	if u.slots != nil {
+		// The slots form a FIFO queue: blocked senders on a channel are
+		// served in arrival order. A login already out of time does not
+		// take one from a login that still has time.
+		if ctx.Err() != nil {
+			return false, busy(ctx)
+		}
 		select {
 		case u.slots <- struct{}{}:
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return false, busy(ctx)
 		}
 		defer func() { <-u.slots }()
 	}
