@@ -65,6 +65,7 @@ func serve(path string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	users.SetLoginCache(cfg.LoginCache)
 	srv, err := ftps.New(cfg.FTPS, users, log)
 	if err != nil {
 		return err
@@ -167,6 +168,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"active", old.FTPS.Active, next.FTPS.Active},
 		{"metrics", old.Metrics, next.Metrics},
 		{"backends", old.Backends, next.Backends},
+		{"login_cache", old.LoginCache, next.LoginCache},
 	}
 	for _, s := range sections {
 		if !reflect.DeepEqual(s.old, s.new) {

@@ -33,6 +33,8 @@ type Config struct {
 	Users []mapping.UserConfig
 	// UsersFile is the users_file setting ("" if none).
 	UsersFile string
+	// LoginCache is the login_cache section.
+	LoginCache mapping.LoginCacheConfig
 
 	file      string
 	root      *yaml.Node
@@ -53,15 +55,16 @@ type Validator interface{ Validate() error }
 // fileLayout is the top level of config.yaml. Backends are decoded per
 // entry, by type, after the common keys are known.
 type fileLayout struct {
-	Server    ftps.ServerConfig     `yaml:"server"`
-	Listeners []ftps.ListenerConfig `yaml:"listeners"`
-	TLS       ftps.TLSConfig        `yaml:"tls"`
-	Passive   ftps.PassiveConfig    `yaml:"passive"`
-	Active    ftps.ActiveConfig     `yaml:"active"`
-	Metrics   metrics.Config        `yaml:"metrics"`
-	Backends  []yaml.Node           `yaml:"backends"`
-	Users     []mapping.UserConfig  `yaml:"users"`
-	UsersFile string                `yaml:"users_file"`
+	Server     ftps.ServerConfig        `yaml:"server"`
+	Listeners  []ftps.ListenerConfig    `yaml:"listeners"`
+	TLS        ftps.TLSConfig           `yaml:"tls"`
+	Passive    ftps.PassiveConfig       `yaml:"passive"`
+	Active     ftps.ActiveConfig        `yaml:"active"`
+	Metrics    metrics.Config           `yaml:"metrics"`
+	Backends   []yaml.Node              `yaml:"backends"`
+	Users      []mapping.UserConfig     `yaml:"users"`
+	UsersFile  string                   `yaml:"users_file"`
+	LoginCache mapping.LoginCacheConfig `yaml:"login_cache"`
 }
 
 // Error is a configuration error with its position.
@@ -111,6 +114,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	layout := fileLayout{
 		Server: defaults.Server, TLS: defaults.TLS,
 		Passive: defaults.Passive, Active: defaults.Active,
+		LoginCache: mapping.DefaultLoginCache(),
 	}
 	if err := root.Decode(&layout); err != nil {
 		return nil, &Error{File: name, Msg: yamlMessage(err)}
@@ -120,11 +124,12 @@ func Parse(name string, data []byte) (*Config, error) {
 			Server: layout.Server, Listeners: layout.Listeners, TLS: layout.TLS,
 			Passive: layout.Passive, Active: layout.Active,
 		},
-		Metrics:   layout.Metrics,
-		Users:     layout.Users,
-		UsersFile: layout.UsersFile,
-		file:      name,
-		root:      root,
+		Metrics:    layout.Metrics,
+		Users:      layout.Users,
+		UsersFile:  layout.UsersFile,
+		LoginCache: layout.LoginCache,
+		file:       name,
+		root:       root,
 	}
 	if layout.UsersFile != "" {
 		users, usersRoot, err := loadUsersFile(layout.UsersFile)
@@ -159,6 +164,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Metrics.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.LoginCache.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	names, err := c.validateBackends()
