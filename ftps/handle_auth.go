@@ -146,6 +146,7 @@ func (s *session) login(password string, byCert bool) {
 		return
 	}
 	s.srv.obs.Login("ok")
+	s.srv.logins.loggedIn(s.id, s.user, addr)
 	s.fs = fs
 	s.cwd = cleanPath(fs.Home())
 	s.log = s.log.With("user", s.user)
@@ -191,6 +192,9 @@ func (s *session) logout() {
 		if err := c.Close(); err != nil {
 			s.log.Warn("closing the session's file system failed", "err", err)
 		}
+	}
+	if s.fs != nil {
+		s.srv.logins.loggedOut(s.id)
 	}
 	s.fs, s.user = nil, ""
 }

@@ -36,6 +36,9 @@ type Server struct {
 	ports  *portPool
 	guard  *loginGuard
 	obs    Observer
+	// logins says who is logged in on each control connection, for TLS
+	// session reuse across them (see principals).
+	logins *principals
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -83,6 +86,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		obs:        noObserver{},
 		ports:      newPortPool(lo, hi),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
+		logins:     newPrincipals(),
 		baseCtx:    ctx,
 		baseCancel: cancel,
 		closing:    make(chan struct{}),

@@ -79,7 +79,7 @@ func newSession(srv *Server, conn net.Conn, mode string, id uint64) *session {
 		mode:      mode,
 		ctx:       ctx,
 		cancel:    cancel,
-		tlsCfg:    sessionTLS(srv.tlsCfg.Load(), id),
+		tlsCfg:    sessionTLS(srv.tlsCfg.Load(), id, srv.logins),
 		start:     time.Now(),
 		conn:      conn,
 		cwd:       "/",

@@ -85,10 +85,12 @@ func buildTLSConfig(c TLSConfig, dataDir string, hosts []string, log *slog.Logge
 
 // sessionTLS clones base for one control connection and binds the session
 // tickets it issues to that connection: a ticket carries the session's id,
-// and only a data connection of the same session may resume with it. So
-// with session_reuse: required, a third party that connects to a passive
-// port first cannot pass as the client, even with a ticket of its own.
-func sessionTLS(base *tls.Config, sessionID uint64) *tls.Config {
+// and only a data connection of the same session, or of another control
+// connection of the same user from the same address (logins says which),
+// may resume with it. So with session_reuse: required, a third party that
+// connects to a passive port first cannot pass as the client, even with a
+// ticket of its own.
+func sessionTLS(base *tls.Config, sessionID uint64, logins *principals) *tls.Config {
 	cfg := base.Clone()
 	if cfg.SessionTicketsDisabled {
 		return cfg
@@ -96,7 +98,7 @@ func sessionTLS(base *tls.Config, sessionID uint64) *tls.Config {
 	var tag [8]byte
 	binary.BigEndian.PutUint64(tag[:], sessionID)
 	cfg.WrapSession = func(cs tls.ConnectionState, ss *tls.SessionState) ([]byte, error) {
-		ss.Extra = append(ss.Extra, append([]byte("ftpsbridge-session:"), tag[:]...))
+		ss.Extra = append(ss.Extra, append([]byte(ticketTagPrefix), tag[:]...))
 		return cfg.EncryptTicket(cs, ss)
 	}
 	cfg.UnwrapSession = func(identity []byte, cs tls.ConnectionState) (*tls.SessionState, error) {
@@ -104,17 +106,24 @@ func sessionTLS(base *tls.Config, sessionID uint64) *tls.Config {
 		if err != nil || ss == nil {
 			return nil, err
 		}
-		want := append([]byte("ftpsbridge-session:"), tag[:]...)
 		for _, e := range ss.Extra {
-			if bytes.Equal(e, want) {
+			issuer, ok := bytes.CutPrefix(e, []byte(ticketTagPrefix))
+			if !ok || len(issuer) != len(tag) {
+				continue
+			}
+			if id := binary.BigEndian.Uint64(issuer); id == sessionID || logins.samePrincipal(sessionID, id) {
 				return ss, nil
 			}
 		}
-		// Another session's ticket: fall back to a full handshake.
+		// Someone else's ticket: fall back to a full handshake.
 		return nil, nil
 	}
 	return cfg
 }
+
+// ticketTagPrefix marks the session ticket extra that names the control
+// connection a ticket was issued to.
+const ticketTagPrefix = "ftpsbridge-session:"
 
 // loadOrCreateSelfSigned returns the certificate in dir, generating a
 // self-signed one on first start so that a fresh clone serves FTPS at once.
