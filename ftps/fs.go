@@ -40,6 +40,11 @@ type LoginInfo struct {
 	// PeerCertificates holds the verified client certificate chain, if the
 	// client presented one on the control connection.
 	PeerCertificates []*x509.Certificate
+	// Listener is the listener's TLS mode (explicit, implicit, none) and
+	// TLS whether the control connection is secured, for an identity
+	// provider.
+	Listener string
+	TLS      bool
 }
 
 // Errors a FileSystem or Authenticator may return that have a reply of
@@ -61,6 +66,10 @@ var (
 	// provider did not answer): 421, and it does not count as a failed
 	// login, since the password may well be right.
 	ErrBusy = errors.New("login could not be checked in time")
+	// ErrAuthUnavailable is returned by Login when the identity provider
+	// could not give a usable answer (timeout, 5xx, invalid answer): 421,
+	// not a failed login. It wraps ErrBusy.
+	ErrAuthUnavailable = fmt.Errorf("identity provider unavailable: %w", ErrBusy)
 )
 
 // Revocable is implemented by a FileSystem whose login can be withdrawn

@@ -124,6 +124,8 @@ func (s *session) login(password string, byCert bool) {
 		Password:         password,
 		RemoteAddr:       s.conn.RemoteAddr(),
 		PeerCertificates: s.peerCerts,
+		Listener:         s.mode,
+		TLS:              s.secure,
 	})
 	switch {
 	case errors.Is(err, ErrSessionLimit):
@@ -131,6 +133,13 @@ func (s *session) login(password string, byCert bool) {
 		s.srv.obs.Login("session_limit")
 		s.user = ""
 		s.reply(codeNotLoggedIn, msgSessionLimit)
+		return
+	case errors.Is(err, ErrAuthUnavailable):
+		s.log.Warn("login not checked: identity provider unavailable", "user", s.user, "err", err)
+		s.srv.obs.Login("unavailable")
+		s.user = ""
+		s.reply(codeUnavailable, msgAuthUnavailable)
+		s.quitting, s.endReason = true, "identity provider unavailable"
 		return
 	case errors.Is(err, ErrBusy) || (errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil):
 		// Not a wrong password: the check did not finish in time. The

@@ -101,4 +101,6 @@ const (
 	msgRevoked      = "Your login is no longer valid; closing connection."
 	msgSessionLimit = "Too many sessions for this user; try again later."
 	msgBusy         = "Service busy; try again later."
+	// msgAuthUnavailable: the identity provider gave no usable answer.
+	msgAuthUnavailable = "Login service unavailable; try again later."
 )

@@ -74,6 +74,7 @@ type cacheEntry struct {
 	proof    [sha256.Size]byte // keyed hash of those and the password
 	user     string
 	hashText string // the credentials it was verified against
+	answer   *user  // the identity provider's user definition, if any
 	expires  time.Time
 }
 
@@ -123,35 +124,47 @@ func writeField(h hash.Hash, s string) {
 
 // verified reports whether k was verified against hashText within the TTL.
 func (lc *loginCache) verified(k cacheKey, hashText string) bool {
+	return lc.lookup(k, hashText) != nil
+}
+
+// lookup returns the live entry for k verified against hashText, or nil.
+func (lc *loginCache) lookup(k cacheKey, hashText string) *cacheEntry {
 	if lc == nil {
-		return false
+		return nil
 	}
 	id, proof := lc.digests(k)
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	el, ok := lc.entries[id]
 	if !ok {
-		return false
+		return nil
 	}
 	e := el.Value.(*cacheEntry)
 	if !lc.now().Before(e.expires) || e.hashText != hashText {
 		lc.remove(el)
-		return false
+		return nil
 	}
 	if !hmac.Equal(e.proof[:], proof[:]) {
-		return false // a wrong password: the caller checks it the slow way
+		return nil // a wrong password: the caller checks it the slow way
 	}
 	lc.lru.MoveToFront(el)
-	return true
+	return e
 }
 
 // remember records a login that was just verified against hashText.
 func (lc *loginCache) remember(k cacheKey, hashText string) {
+	lc.rememberAnswer(k, hashText, nil)
+}
+
+// rememberAnswer records a verified login with the user definition an
+// identity provider answered for it.
+func (lc *loginCache) rememberAnswer(k cacheKey, hashText string, answer *user) {
 	if lc == nil {
 		return
 	}
 	id, proof := lc.digests(k)
-	e := &cacheEntry{id: id, proof: proof, user: k.user, hashText: hashText, expires: lc.now().Add(lc.ttl)}
+	e := &cacheEntry{id: id, proof: proof, user: k.user, hashText: hashText, answer: answer,
+		expires: lc.now().Add(lc.ttl)}
 	lc.mu.Lock()
 	defer lc.mu.Unlock()
 	if el, ok := lc.entries[id]; ok {

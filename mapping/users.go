@@ -40,6 +40,8 @@ type Users struct {
 	// concurrent checks of the same credentials.
 	cache   *loginCache
 	flights flights
+	// idp, if set, answers for users the configuration does not hold.
+	idp *identitySource
 
 	mu sync.Mutex
 	// active counts open sessions by user name. It outlives reloads, so
@@ -53,6 +55,9 @@ type userSet struct {
 	// dummy is checked instead of a real hash when there is none to
 	// check: the user is unknown, or logs in by certificate only.
 	dummy verifier
+	// stores are the backends by name, for users an identity provider
+	// defines.
+	stores map[string]backends.Backend
 }
 
 type user struct {
@@ -101,7 +106,7 @@ func buildSet(users []UserConfig, stores map[string]backends.Backend) (*userSet,
 	// share it and may rename between each other.
 	type bucketID struct{ backend, bucket string }
 	buckets := make(map[bucketID]backends.Bucket)
-	set := &userSet{byName: make(map[string]*user, len(users))}
+	set := &userSet{byName: make(map[string]*user, len(users)), stores: stores}
 	var hashes []verifier
 	for i, uc := range users {
 		p, _ := parseUser(i, uc, names) // validated above
@@ -168,6 +173,9 @@ func (u *Users) Login(ctx context.Context, info ftps.LoginInfo) (ftps.FileSystem
 		return nil, errLoginFailed
 	}
 	usr := set.byName[info.User]
+	if u.idp != nil && (usr == nil || u.idp.mode == IdentityProviderOnly) {
+		return u.loginProvided(ctx, set, info)
+	}
 	var leaf *x509.Certificate
 	if len(info.PeerCertificates) > 0 {
 		leaf = info.PeerCertificates[0]
@@ -287,6 +295,9 @@ type account struct {
 	auth     authMode
 	hashText string
 	closed   atomic.Bool
+	// provided is the definition an identity provider gave, for a user
+	// the configuration does not hold.
+	provided *user
 }
 
 // recheck says why the session's login no longer stands under the
@@ -296,6 +307,8 @@ func (u *Users) recheck(a *account) error {
 	usr := set.byName[a.name]
 	var reason string
 	switch {
+	case a.provided != nil:
+		reason = a.provided.refusal(u.now(), a.ip)
 	case usr == nil:
 		reason = "user removed"
 	case usr.hashText != a.hashText || usr.auth != a.auth:

@@ -18,6 +18,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/internal/config"
 	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
+	"github.com/ftpsbridge/ftpsbridge/mapping/identity"
 )
 
 func serveCmd() *cobra.Command {
@@ -66,6 +67,14 @@ func serve(path string, log *slog.Logger) error {
 		return err
 	}
 	users.SetLoginCache(cfg.LoginCache)
+	if cfg.Identity.Type != "" {
+		idp, err := identity.New(cfg.Identity)
+		if err != nil {
+			return err
+		}
+		users.SetIdentityProvider(idp, cfg.Identity.Mode, cfg.Identity.CacheTTL, cfg.Identity.CacheMaxEntries)
+		log.Info("identity provider", "url", cfg.Identity.URL, "mode", cfg.Identity.Mode)
+	}
 	srv, err := ftps.New(cfg.FTPS, users, log)
 	if err != nil {
 		return err
@@ -169,6 +178,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"metrics", old.Metrics, next.Metrics},
 		{"backends", old.Backends, next.Backends},
 		{"login_cache", old.LoginCache, next.LoginCache},
+		{"identity", old.Identity, next.Identity},
 	}
 	for _, s := range sections {
 		if !reflect.DeepEqual(s.old, s.new) {

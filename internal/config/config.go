@@ -21,6 +21,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
+	"github.com/ftpsbridge/ftpsbridge/mapping/identity"
 )
 
 // Config is the whole configuration file.
@@ -35,6 +36,8 @@ type Config struct {
 	UsersFile string
 	// LoginCache is the login_cache section.
 	LoginCache mapping.LoginCacheConfig
+	// Identity is the identity section (Type "" for no provider).
+	Identity identity.Config
 
 	file      string
 	root      *yaml.Node
@@ -65,6 +68,7 @@ type fileLayout struct {
 	Users      []mapping.UserConfig     `yaml:"users"`
 	UsersFile  string                   `yaml:"users_file"`
 	LoginCache mapping.LoginCacheConfig `yaml:"login_cache"`
+	Identity   identity.Config          `yaml:"identity"`
 }
 
 // Error is a configuration error with its position.
@@ -115,6 +119,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		Server: defaults.Server, TLS: defaults.TLS,
 		Passive: defaults.Passive, Active: defaults.Active,
 		LoginCache: mapping.DefaultLoginCache(),
+		Identity:   identity.Default(),
 	}
 	if err := root.Decode(&layout); err != nil {
 		return nil, &Error{File: name, Msg: yamlMessage(err)}
@@ -128,6 +133,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		Users:      layout.Users,
 		UsersFile:  layout.UsersFile,
 		LoginCache: layout.LoginCache,
+		Identity:   layout.Identity,
 		file:       name,
 		root:       root,
 	}
@@ -169,12 +175,15 @@ func (c *Config) validate() error {
 	if err := c.LoginCache.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Identity.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	names, err := c.validateBackends()
 	if err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.checkTLSFiles()...)
-	if len(c.Users) == 0 && c.UsersFile == "" {
+	if len(c.Users) == 0 && c.UsersFile == "" && c.Identity.Type == "" {
 		errs = append(errs, fielderr.New("users", "at least one user is required (in users, or in a users_file)"))
 	}
 	errs = append(errs, mapping.ValidateUsers(c.Users, names))
