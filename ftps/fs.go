@@ -68,8 +68,8 @@ var (
 	ErrBusy = errors.New("login could not be checked in time")
 	// ErrAuthUnavailable is returned by Login when the identity provider
 	// could not give a usable answer (timeout, 5xx, invalid answer): 421,
-	// not a failed login. It wraps ErrBusy.
-	ErrAuthUnavailable = fmt.Errorf("identity provider unavailable: %w", ErrBusy)
+	// not a failed login.
+	ErrAuthUnavailable = errors.New("identity provider unavailable")
 )
 
 // Revocable is implemented by a FileSystem whose login can be withdrawn
