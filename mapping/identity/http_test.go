@@ -329,3 +329,23 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestDocumentedAnswer decodes and validates the answer the README shows
+// (with a loopback allowed_ips).
+func TestDocumentedAnswer(t *testing.T) {
+	body := `{"user": {"home": "/inbound",
+            "mounts": [{"path": "/inbound", "backend": "s3", "bucket": "partners", "prefix": "acme/in/", "permissions": ["upload"]},
+                       {"path": "/outbound", "backend": "s3", "bucket": "partners", "prefix": "acme/out/", "permissions": ["list", "download"]}],
+            "max_sessions": 4, "allowed_ips": ["127.0.0.0/8"], "upload_max_bytes": "2GiB",
+            "denied_patterns": ["*.exe"]}}`
+	uc, err := decodeAnswer([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mapping.ValidateProvided(*uc, "acme", []string{"s3"}); err != nil {
+		t.Fatal(err)
+	}
+	if uc.UploadMaxBytes != 2<<30 || len(uc.Mounts) != 2 || uc.MaxSessions != 4 {
+		t.Fatalf("decoded %+v", uc)
+	}
+}
