@@ -62,9 +62,8 @@ var (
 	// does not count as a failed login.
 	ErrSessionLimit = errors.New("too many sessions for this user")
 	// ErrBusy is returned by Login when the credentials could not be
-	// checked in time (the password checks are queued, or an identity
-	// provider did not answer): 421, and it does not count as a failed
-	// login, since the password may well be right.
+	// checked in time (the password checks are queued): 421, and it does
+	// not count as a failed login, since the password may well be right.
 	ErrBusy = errors.New("login could not be checked in time")
 	// ErrAuthUnavailable is returned by Login when the identity provider
 	// could not give a usable answer (timeout, 5xx, invalid answer): 421,

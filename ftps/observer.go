@@ -13,8 +13,9 @@ type Observer interface {
 	// "banned", "max_sessions", "max_sessions_per_ip" or "shutting_down".
 	ConnectionRefused(reason string)
 	// Login counts a login attempt: "ok", "failed", "session_limit",
-	// "busy" (not checked in time; answered 421) or "banned" (the address
-	// was banned while the session was open).
+	// "busy" (not checked in time; answered 421), "unavailable" (the
+	// identity provider gave no usable answer; 421) or "banned" (the
+	// address was banned while the session was open).
 	Login(result string)
 	// Transfer counts a finished data transfer (STOR, RETR, LIST, ...)
 	// with its result ("ok", "aborted", "connection_lost",

@@ -62,7 +62,7 @@ func New() *Metrics {
 		}, []string{"reason"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ftpsbridge_logins_total",
-			Help: "Login attempts, by result (ok, failed, session_limit, busy, banned).",
+			Help: "Login attempts, by result (ok, failed, session_limit, busy, unavailable, banned).",
 		}, []string{"result"}),
 		transfers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ftpsbridge_transfers_total",
