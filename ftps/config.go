@@ -40,9 +40,9 @@ type ServerConfig struct {
 	Banner string `yaml:"banner"`
 	// LoginFailures bans addresses that keep failing to log in.
 	LoginFailures LoginFailuresConfig `yaml:"login_failures"`
-	// LoginTimeout bounds how long a login may wait for its credentials to
+	// LoginCheckTimeout bounds how long a login may wait for its credentials to
 	// be checked; past it the client gets 421 busy, not 530.
-	LoginTimeout time.Duration `yaml:"login_timeout"`
+	LoginCheckTimeout time.Duration `yaml:"login_check_timeout"`
 }
 
 // LoginFailuresConfig is the brute-force protection: after Max failed
@@ -126,7 +126,7 @@ func DefaultConfig() Config {
 			MaxSessionsPerIP: 20,
 			Banner:           "ftpsbridge ready",
 			LoginFailures:    LoginFailuresConfig{Max: 5, Window: 5 * time.Minute, Ban: 15 * time.Minute},
-			LoginTimeout:     30 * time.Second,
+			LoginCheckTimeout:     30 * time.Second,
 		},
 		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
 		Passive: PassiveConfig{PortRange: "50000-50099", ReplyDelay: time.Millisecond},
@@ -158,8 +158,8 @@ func (c *Config) Validate() error {
 	if err := s.LoginFailures.validate(); err != nil {
 		return err
 	}
-	if s.LoginTimeout <= 0 {
-		return fielderr.New("server.login_timeout", "must be positive")
+	if s.LoginCheckTimeout <= 0 {
+		return fielderr.New("server.login_check_timeout", "must be positive")
 	}
 	if err := validateListeners(c.Listeners); err != nil {
 		return err

@@ -117,7 +117,7 @@ func (s *session) login(password string, byCert bool) {
 		s.quitting, s.endReason = true, "address banned"
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.Server.LoginTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.srv.cfg.Server.LoginCheckTimeout)
 	defer cancel()
 	fs, err := s.srv.auth.Login(ctx, LoginInfo{
 		User:             s.user,

@@ -65,7 +65,7 @@ func TestLoginBurstNeverWrongPassword(t *testing.T) {
 		s.obs = rec
 		s.users = costUsers(t, 12, "batch")
 		s.cfg.Server.MaxSessions, s.cfg.Server.MaxSessionsPerIP = 400, 400
-		s.cfg.Server.LoginTimeout = 2 * time.Second
+		s.cfg.Server.LoginCheckTimeout = 2 * time.Second
 		s.cfg.Server.LoginFailures.Max = 3
 	})
 	cfg := ts.clientTLS(t)
@@ -111,7 +111,7 @@ func TestLoginBusyIs421(t *testing.T) {
 	rec := &recorder{}
 	ts := startServer(t, func(s *setup) {
 		s.obs = rec
-		s.cfg.Server.LoginTimeout = time.Nanosecond
+		s.cfg.Server.LoginCheckTimeout = time.Nanosecond
 		s.cfg.Server.LoginFailures.Max = 1
 	})
 	cfg := ts.clientTLS(t)

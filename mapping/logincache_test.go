@@ -180,9 +180,9 @@ func TestLoginCacheJoinsConcurrentChecks(t *testing.T) {
 	}
 }
 
-// TestLoginTimeoutIsBusy: a login that waits past its deadline for a
+// TestLoginCheckTimeoutIsBusy: a login that waits past its deadline for a
 // check slot is ftps.ErrBusy, never a failed login.
-func TestLoginTimeoutIsBusy(t *testing.T) {
+func TestLoginCheckTimeoutIsBusy(t *testing.T) {
 	u := testUsers(t, newTestBackend(), UserConfig{Name: "alice", PasswordHash: testBcrypt(t, "pw"),
 		Backend: "mem", Permissions: []string{"list"}})
 	u.slots = make(chan struct{}) // no slot is ever free

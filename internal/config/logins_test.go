@@ -8,15 +8,15 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
-// TestLoginSections: login_cache, identity and server.login_timeout have
+// TestLoginSections: login_cache, identity and server.login_check_timeout have
 // defaults, decode, and point at their line when wrong.
 func TestLoginSections(t *testing.T) {
 	c, err := Parse("cfg.yaml", []byte(base))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.LoginCache != mapping.DefaultLoginCache() || c.Identity.Type != "" || c.FTPS.Server.LoginTimeout != 30*time.Second {
-		t.Fatalf("defaults: %+v %+v %v", c.LoginCache, c.Identity, c.FTPS.Server.LoginTimeout)
+	if c.LoginCache != mapping.DefaultLoginCache() || c.Identity.Type != "" || c.FTPS.Server.LoginCheckTimeout != 30*time.Second {
+		t.Fatalf("defaults: %+v %+v %v", c.LoginCache, c.Identity, c.FTPS.Server.LoginCheckTimeout)
 	}
 	idp := "identity: {type: http, url: \"https://idp.internal/login\", cache_ttl: 1m, mode: provider_only}\n"
 	c, err = Parse("cfg.yaml", []byte(base+"login_cache: {ttl: 1m, max_entries: 10}\n"+idp))
@@ -36,7 +36,7 @@ func TestLoginSections(t *testing.T) {
 		{"cache key", base + "login_cache: {size: 1}\n", `cfg.yaml:11: unknown key "size" in login_cache`},
 		{"identity url", base + "identity: {type: http, url: \"http://idp.internal/\"}\n", "cfg.yaml:11: identity.url: must be https://"},
 		{"identity mode", base + "identity: {type: http, url: \"https://idp/\", mode: both}\n", "cfg.yaml:11: identity.mode"},
-		{"login timeout", strings.Replace(base, "{data_dir: ./d}", "{data_dir: ./d, login_timeout: 0s}", 1), "cfg.yaml:1: server.login_timeout"},
+		{"login timeout", strings.Replace(base, "{data_dir: ./d}", "{data_dir: ./d, login_check_timeout: 0s}", 1), "cfg.yaml:1: server.login_check_timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("cfg.yaml", []byte(tc.text))

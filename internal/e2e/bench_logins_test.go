@@ -53,7 +53,7 @@ func startFleet(b *testing.B, usersYAML, extra string) *fleet {
 	}
 	addr := testenv.FreeAddr(b)
 	base := 20000 + rand.IntN(29000)
-	cfg := fmt.Sprintf(`server: {data_dir: %s, max_sessions: 2000, max_sessions_per_ip: 2000, login_timeout: 30s}
+	cfg := fmt.Sprintf(`server: {data_dir: %s, max_sessions: 2000, max_sessions_per_ip: 2000, login_check_timeout: 30s}
 listeners: [{address: %s, tls: explicit}]
 passive: {port_range: %d-%d}
 backends: [{name: disk, type: local, root: %s/files}]
