@@ -36,6 +36,7 @@ type Server struct {
 	ports  *portPool
 	guard  *loginGuard
 	obs    Observer
+	events EventSink
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -81,6 +82,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		log:        log,
 		hosts:      hosts,
 		obs:        noObserver{},
+		events:     noEvents{},
 		ports:      newPortPool(lo, hi),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		baseCtx:    ctx,

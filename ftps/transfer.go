@@ -216,6 +216,7 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 		"duration", took.Round(time.Millisecond), "result", result,
 		"err", errors.Join(outcome, finishErr))
 	s.srv.obs.Transfer(job.verb, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took)
+	s.emitTransfer(job, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took, code, msg)
 	s.reply(code, msg)
 }
 
