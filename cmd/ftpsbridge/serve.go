@@ -69,6 +69,11 @@ func serve(path string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	disp, err := startEvents(cfg, srv, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents(disp, log)
 	if addr := cfg.Metrics.Address; addr != "" {
 		// Bound before the FTP listeners, so a taken port fails the start.
 		l, err := net.Listen("tcp", addr)
@@ -77,6 +82,9 @@ func serve(path string, log *slog.Logger) error {
 		}
 		m := metrics.New()
 		srv.SetObserver(m)
+		if disp != nil {
+			m.Register(disp.Collectors()...)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() {
@@ -166,6 +174,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"passive", old.FTPS.Passive, next.FTPS.Passive},
 		{"active", old.FTPS.Active, next.FTPS.Active},
 		{"metrics", old.Metrics, next.Metrics},
+		{"events", old.Events, next.Events},
 		{"backends", old.Backends, next.Backends},
 	}
 	for _, s := range sections {
