@@ -38,7 +38,8 @@ type TargetConfig struct {
 	// dropped (and counted), never waited for.
 	QueueSize int `yaml:"queue_size"`
 	// Retries is how many times an event is resent from memory before
-	// the target counts as down and its events go to the spool.
+	// the target counts as down and its events go to the spool; 0 takes
+	// the default, -1 spools at the first failure.
 	Retries int `yaml:"retries"`
 	// MaxBackoff caps the wait between attempts.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
@@ -127,8 +128,8 @@ func (c TargetConfig) validate() error {
 		return fielderr.New("timeout", "must not be negative")
 	case c.QueueSize < 0:
 		return fielderr.New("queue_size", "must not be negative")
-	case c.Retries < 0:
-		return fielderr.New("retries", "must not be negative")
+	case c.Retries < -1:
+		return fielderr.New("retries", "want a count, 0 for the default or -1 to spool at the first failure")
 	case c.MaxBackoff < 0:
 		return fielderr.New("max_backoff", "must not be negative")
 	case c.SpoolMaxEvents < -1:

@@ -118,11 +118,15 @@ func (d *Dispatcher) Event(ev ftps.Event) {
 func (d *Dispatcher) Collectors() []prometheus.Collector { return d.m.collectors() }
 
 // Close stops taking events, sends what is queued until ctx is done,
-// and spools the rest for the next start.
+// and spools the rest for the next start. Later calls do nothing.
 func (d *Dispatcher) Close(ctx context.Context) {
 	d.mu.Lock()
+	already := d.closed
 	d.closed = true
 	d.mu.Unlock()
+	if already {
+		return
+	}
 	var wg sync.WaitGroup
 	for _, t := range d.targets {
 		wg.Go(func() {
