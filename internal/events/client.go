@@ -57,7 +57,7 @@ func (t *target) post(ctx context.Context, it item) error {
 	req.Header.Set("User-Agent", "ftpsbridge")
 	req.Header.Set("X-Ftpsbridge-Event", it.kind)
 	req.Header.Set("X-Ftpsbridge-Id", it.id)
-	req.Header.Set(SignatureHeader, Sign(t.cfg.Secret, time.Now(), it.body))
+	req.Header.Set(SignatureHeader, Sign(string(t.cfg.Secret), time.Now(), it.body))
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return err

@@ -25,7 +25,7 @@ type TargetConfig struct {
 	Name string `yaml:"name"`
 	URL  string `yaml:"url"`
 	// Secret keys the HMAC-SHA256 signature of every request.
-	Secret string `yaml:"secret"`
+	Secret Secret `yaml:"secret"`
 	// Kinds are the event kinds sent; "all" means every kind.
 	Kinds   []string      `yaml:"kinds"`
 	Timeout time.Duration `yaml:"timeout"`
@@ -47,6 +47,12 @@ type TargetConfig struct {
 	// down; 0 takes the default, -1 turns the spool off.
 	SpoolMaxEvents int `yaml:"spool_max_events"`
 }
+
+// Secret is a shared key that does not print itself.
+type Secret string
+
+func (Secret) String() string   { return "[redacted]" }
+func (Secret) GoString() string { return `"[redacted]"` }
 
 // Defaults.
 const (

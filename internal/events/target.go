@@ -40,7 +40,9 @@ type target struct {
 func (t *target) enqueue(it item) {
 	select {
 	case t.queue <- it:
-		t.gauges()
+		// Only the memory gauge: the spool's lock may be held across an
+		// fsync, and a session must never wait for one.
+		t.m.queued.WithLabelValues(t.cfg.Name, "memory").Set(float64(len(t.queue)))
 	default:
 		t.drop("queue_full", it)
 	}
