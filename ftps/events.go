@@ -38,7 +38,10 @@ type Event struct {
 	Path       string // the virtual path; for rename, the source
 	To         string // for rename, the target
 	Bytes      int64  // data bytes moved, for transfers
-	Duration   time.Duration
+	// Checksums are the digests of an upload computed on its stream, by
+	// algorithm name ("SHA-256": hex), when the server records them.
+	Checksums map[string]string
+	Duration  time.Duration
 	// Reason says why, for upload_failed ("aborted", "connection_lost",
 	// "refused", ...), login_failed and ban. Reply is the reply the client
 	// got (code and text from the reply table, never an internal error).
@@ -84,6 +87,9 @@ func (s *session) emitTransfer(job transferJob, result string, bytes int64, took
 	switch {
 	case job.upload && result == "ok":
 		ev.Kind = EventUpload
+		if job.checksums != nil {
+			ev.Checksums = job.checksums()
+		}
 	case job.upload:
 		ev.Kind, ev.Reason = EventUploadFailed, result
 		ev.Reply = strconv.Itoa(code) + " " + msg

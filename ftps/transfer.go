@@ -143,6 +143,9 @@ type transferJob struct {
 	finish func(err error) error
 	// done is the text of the 226 reply.
 	done string
+	// checksums, when set, gives the digests computed on an upload's
+	// stream, by algorithm, for its event.
+	checksums func() map[string]string
 }
 
 var errAborted = errors.New("transfer aborted by client")

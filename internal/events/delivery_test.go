@@ -18,7 +18,9 @@ import (
 func TestSignatureVerifiable(t *testing.T) {
 	r := newReceiver(t, nil)
 	d := start(t, t.TempDir(), testTarget(r.URL))
-	d.Event(uploadEvent("/in/a.csv"))
+	up := uploadEvent("/in/a.csv")
+	up.Checksums = map[string]string{"SHA-256": "ab12"}
+	d.Event(up)
 	got := r.next(t)
 	header := got.header.Get(SignatureHeader)
 	verifyByHand(t, header, got.body)
@@ -36,7 +38,8 @@ func TestSignatureVerifiable(t *testing.T) {
 	}
 	ev := got.event
 	if ev.Kind != "upload" || ev.User != "alice" || ev.Client != "127.0.0.9:40000" || ev.Session != "7" ||
-		ev.Path != "/in/a.csv" || ev.Size == nil || *ev.Size != 1234 || ev.DurationMS == nil || *ev.DurationMS != 1500 {
+		ev.Path != "/in/a.csv" || ev.Size == nil || *ev.Size != 1234 || ev.DurationMS == nil || *ev.DurationMS != 1500 ||
+		ev.Checksums["SHA-256"] != "ab12" {
 		t.Errorf("event %+v", ev)
 	}
 	if len(ev.ID) != 36 || got.header.Get("X-Ftpsbridge-Id") != ev.ID || got.header.Get("X-Ftpsbridge-Event") != "upload" {

@@ -32,8 +32,11 @@ type Event struct {
 	ToKey      string `json:"to_key,omitempty"`
 	Size       *int64 `json:"size,omitempty"`
 	DurationMS *int64 `json:"duration_ms,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-	Reply      string `json:"reply,omitempty"`
+	// Checksums are an upload's digests by algorithm, hex, where the
+	// server computed them on the stream.
+	Checksums map[string]string `json:"checksums,omitempty"`
+	Reason    string            `json:"reason,omitempty"`
+	Reply     string            `json:"reply,omitempty"`
 }
 
 // locator is implemented by mapping.Session: where a virtual path is
@@ -49,7 +52,7 @@ func fromFTPS(ev ftps.Event) Event {
 	out := Event{
 		ID: newID(), Kind: ev.Kind, Time: ev.Time, Session: ev.Session, User: ev.User,
 		Client: ev.RemoteAddr, Command: ev.Command, Path: ev.Path, ToPath: ev.To,
-		Reason: ev.Reason, Reply: ev.Reply,
+		Reason: ev.Reason, Reply: ev.Reply, Checksums: ev.Checksums,
 	}
 	switch ev.Kind {
 	case ftps.EventUpload, ftps.EventUploadFailed, ftps.EventDownload:
