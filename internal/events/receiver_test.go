@@ -39,7 +39,7 @@ type receiver struct {
 	got    chan received // requests answered 2xx
 }
 
-func newReceiver(t *testing.T, answer func(n int) int) *receiver {
+func newReceiver(t testing.TB, answer func(n int) int) *receiver {
 	r := &receiver{answer: answer, got: make(chan received, 1000)}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
