@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -141,4 +142,65 @@ events:
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestEventsSurviveRestart: with the receiver down, an upload's event is
+// spooled under data_dir; SIGTERM leaves it there; the next start sends
+// it, the same event (same id), once the receiver answers.
+func TestEventsSurviveRestart(t *testing.T) {
+	curl := testenv.Tool(t, "curl")
+	const secret = "end-to-end-webhook-secret"
+	var up atomic.Bool
+	got := make(chan events.Event, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var ev events.Event
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &ev)
+		got <- ev
+	}))
+	defer hook.Close()
+
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	cfgPath := writeEventsConfig(t, dir, port, hook.URL, secret, testenv.FreeAddr(t))
+	srv, logs, addr := serveConfig(t, cfgPath, port)
+	ftps := []string{"-sS", "--fail", "--ssl-reqd", "--cacert", filepath.Join(dir, "state", "tls", "cert.pem")}
+	payload := filepath.Join(dir, "payload.csv")
+	writeFile(t, payload, "kept across a restart\n")
+	if out, err := exec.Command(curl, append(ftps, "--user", "u:pw", "-T", payload, "ftp://"+addr+"/r.csv")...).CombinedOutput(); err != nil {
+		t.Fatalf("upload: %v\n%s", err, out)
+	}
+	spoolDir := filepath.Join(dir, "state", "events", "hook")
+	var spooled []string
+	for deadline := time.Now().Add(60 * time.Second); len(spooled) == 0; time.Sleep(50 * time.Millisecond) {
+		spooled, _ = filepath.Glob(filepath.Join(spoolDir, "*.json"))
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing spooled in %s\n%s", spoolDir, logs.String())
+		}
+	}
+	srv.Process.Signal(syscall.SIGTERM)
+	srv.Wait()
+	body, err := os.ReadFile(spooled[0])
+	if err != nil {
+		t.Fatalf("spooled event gone after stop: %v\n%s", err, logs.String())
+	}
+	var want events.Event
+	if err := json.Unmarshal(body, &want); err != nil || want.Kind != "upload" || want.Key != "u/r.csv" {
+		t.Fatalf("spooled %s: %v", body, err)
+	}
+
+	up.Store(true)
+	_, logs2, _ := serveConfig(t, cfgPath, port)
+	select {
+	case ev := <-got:
+		if ev.ID != want.ID || ev.Kind != "upload" || ev.Key != "u/r.csv" {
+			t.Errorf("after restart got %+v, want id %s", ev, want.ID)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("spooled event not sent after restart\n%s", logs2.String())
+	}
 }
