@@ -51,6 +51,7 @@ loadtest: test-deps
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/e2e/
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./ftps/
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./internal/events/
 
 clean:
 	rm -rf bin

@@ -182,6 +182,10 @@ func (s *session) loginFailed(addr netip.Addr, err error) {
 		banned = s.srv.guard.failed(addr, s.user)
 	}
 	s.log.Warn("login failed", "user", s.user, "failures", s.failures, "err", err)
+	s.emit(Event{Kind: EventLoginFailed, Command: "PASS", Reason: loginFailReason(err)})
+	if banned {
+		s.emit(Event{Kind: EventBan, Command: "PASS", Reason: "login_failures"})
+	}
 	s.user = ""
 	s.reply(codeNotLoggedIn, "Login incorrect.")
 	switch {

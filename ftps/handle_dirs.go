@@ -39,6 +39,7 @@ func (s *session) handleMKD(arg string) {
 		return
 	}
 	s.log.Info("mkdir", "path", p)
+	s.emit(Event{Kind: EventMkdir, Command: "MKD", Path: p})
 	s.reply(codePathCreated, quotePath(p)+" created.")
 }
 
@@ -49,6 +50,7 @@ func (s *session) handleRMD(arg string) {
 		return
 	}
 	s.log.Info("rmdir", "path", p)
+	s.emit(Event{Kind: EventRmdir, Command: "RMD", Path: p})
 	s.reply(codeFileOK, "Directory removed.")
 }
 

@@ -22,6 +22,7 @@ func (s *session) handleDELE(arg string) {
 		return
 	}
 	s.log.Info("delete", "path", p)
+	s.emit(Event{Kind: EventDelete, Command: "DELE", Path: p})
 	s.reply(codeFileOK, "File deleted.")
 }
 
@@ -48,6 +49,7 @@ func (s *session) handleRNTO(arg string) {
 		return
 	}
 	s.log.Info("rename", "from", from, "to", to)
+	s.emit(Event{Kind: EventRename, Command: "RNTO", Path: from, To: to})
 	s.reply(codeFileOK, "Rename successful.")
 }
 
@@ -222,6 +224,7 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 	if err != nil {
 		cancel()
 		s.closeData()
+		s.emitRefused(verb, p, err)
 		s.replyErr(verb, p, err)
 		return
 	}

@@ -45,6 +45,8 @@ type setup struct {
 	wrap func(backends.Backend) backends.Backend
 	// obs, when set, receives the server's events.
 	obs ftps.Observer
+	// sink, when set, receives the sessions' transfer events.
+	sink ftps.EventSink
 }
 
 var hashOnce = sync.OnceValue(func() map[string]string {
@@ -111,6 +113,9 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 	}
 	if st.obs != nil {
 		srv.SetObserver(st.obs)
+	}
+	if st.sink != nil {
+		srv.SetEventSink(st.sink)
 	}
 	bucket, err := store.Bucket("")
 	if err != nil {

@@ -39,6 +39,7 @@ type Server struct {
 	// logins says who is logged in on each control connection, for TLS
 	// session reuse across them (see principals).
 	logins *principals
+	events EventSink
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -84,6 +85,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		log:        log,
 		hosts:      hosts,
 		obs:        noObserver{},
+		events:     noEvents{},
 		ports:      newPortPool(lo, hi),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		logins:     newPrincipals(),

@@ -143,6 +143,9 @@ type transferJob struct {
 	finish func(err error) error
 	// done is the text of the 226 reply.
 	done string
+	// checksums, when set, gives the digests computed on an upload's
+	// stream, by algorithm, for its event.
+	checksums func() map[string]string
 }
 
 var errAborted = errors.New("transfer aborted by client")
@@ -216,6 +219,7 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 		"duration", took.Round(time.Millisecond), "result", result,
 		"err", errors.Join(outcome, finishErr))
 	s.srv.obs.Transfer(job.verb, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took)
+	s.emitTransfer(job, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took, code, msg)
 	s.reply(code, msg)
 }
 

@@ -25,6 +25,8 @@ type Mount struct {
 	Prefix string
 	Perm   Perm
 	Bucket backends.Bucket
+	// Where names the storage for events and logs (see Locate).
+	Where Location
 }
 
 // CleanPath checks that a client's path is safe to interpret and returns

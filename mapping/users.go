@@ -125,7 +125,8 @@ func buildSet(users []UserConfig, stores map[string]backends.Backend) (*userSet,
 				}
 				buckets[id] = b
 			}
-			mounts = append(mounts, Mount{Path: pm.path, Prefix: pm.prefix, Perm: pm.perm, Bucket: b})
+			mounts = append(mounts, Mount{Path: pm.path, Prefix: pm.prefix, Perm: pm.perm, Bucket: b,
+				Where: Location{Backend: pm.backend, Bucket: pm.bucket}})
 		}
 		tmpl, err := NewSession(p.home, mounts...)
 		if err != nil {

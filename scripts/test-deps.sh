@@ -12,6 +12,8 @@ mkdir -p "$tools/bin"
 need=()
 command -v curl >/dev/null || need+=(curl)
 command -v lftp >/dev/null || need+=(lftp)
+command -v python3 >/dev/null || need+=(python3)   # the README's webhook verification recipe
+command -v openssl >/dev/null || need+=(openssl)
 command -v node >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}"

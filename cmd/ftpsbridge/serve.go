@@ -79,6 +79,11 @@ func serve(path string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	disp, err := startEvents(cfg, srv, log)
+	if err != nil {
+		return err
+	}
+	defer stopEvents(disp, log)
 	if addr := cfg.Metrics.Address; addr != "" {
 		// Bound before the FTP listeners, so a taken port fails the start.
 		l, err := net.Listen("tcp", addr)
@@ -87,6 +92,9 @@ func serve(path string, log *slog.Logger) error {
 		}
 		m := metrics.New()
 		srv.SetObserver(m)
+		if disp != nil {
+			m.Register(disp.Collectors()...)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() {
@@ -176,6 +184,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"passive", old.FTPS.Passive, next.FTPS.Passive},
 		{"active", old.FTPS.Active, next.FTPS.Active},
 		{"metrics", old.Metrics, next.Metrics},
+		{"events", old.Events, next.Events},
 		{"backends", old.Backends, next.Backends},
 		{"login_cache", old.LoginCache, next.LoginCache},
 		{"identity", old.Identity, next.Identity},

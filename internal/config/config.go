@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/events"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
@@ -28,6 +29,7 @@ import (
 type Config struct {
 	FTPS     ftps.Config
 	Metrics  metrics.Config
+	Events   []events.TargetConfig
 	Backends []Backend
 	// Users are those of the users section followed by those of the
 	// users_file, if any.
@@ -69,6 +71,7 @@ type fileLayout struct {
 	UsersFile  string                   `yaml:"users_file"`
 	LoginCache mapping.LoginCacheConfig `yaml:"login_cache"`
 	Identity   identity.Config          `yaml:"identity"`
+	Events     []events.TargetConfig    `yaml:"events"`
 }
 
 // Error is a configuration error with its position.
@@ -136,6 +139,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		Identity:   layout.Identity,
 		file:       name,
 		root:       root,
+		Events:     layout.Events,
 	}
 	if layout.UsersFile != "" {
 		users, usersRoot, err := loadUsersFile(layout.UsersFile)
@@ -176,6 +180,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Identity.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := events.Validate(c.Events); err != nil {
 		errs = append(errs, err)
 	}
 	names, err := c.validateBackends()
