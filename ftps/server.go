@@ -39,8 +39,8 @@ type Server struct {
 	announce atomic.Pointer[announceTable]
 	// pendingHeaders counts connections waiting for a PROXY header.
 	pendingHeaders atomic.Int64
-	guard  *loginGuard
-	obs    Observer
+	guard          *loginGuard
+	obs            Observer
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
