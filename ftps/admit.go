@@ -32,6 +32,15 @@ func (s *Server) configureListener(l net.Listener, index int, lc ListenerConfig)
 	s.lstate[l] = &listenerState{cfg: lc, index: index, policy: newProxyPolicy(lc.ProxyProtocol)}
 }
 
+// ServeListener serves l with the settings of Config.Listeners[index]
+// (TLS mode, proxy_protocol, public_host), as ListenAndServe does for a
+// listener it opened itself.
+func (s *Server) ServeListener(l net.Listener, index int) error {
+	lc := s.cfg.Listeners[index]
+	s.configureListener(l, index, lc)
+	return s.Serve(l, lc.TLS)
+}
+
 func (s *Server) listenerOf(l net.Listener, mode string) *listenerState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
