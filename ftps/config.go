@@ -110,7 +110,7 @@ type PassiveConfig struct {
 	ProxyProtocol ProxyProtocolConfig `yaml:"proxy_protocol"`
 	// MaxPortsPerUser and MaxPortsPerIP bound the passive ports one user
 	// and one client address may hold waiting for a data connection (0:
-	// a quarter and a half of the range).
+	// three quarters of the range, and all of it).
 	MaxPortsPerUser int `yaml:"max_ports_per_user"`
 	MaxPortsPerIP   int `yaml:"max_ports_per_ip"`
 	// ReplyDelay holds back each 227/229 reply this long. curl 7.88

@@ -291,12 +291,17 @@ func TestSharedPassivePort(t *testing.T) {
 // TestPassivePortLimits is issue 12's port exhaustion: sessions of one
 // user that send EPSV and never connect may not hold every port.
 func TestPassivePortLimits(t *testing.T) {
-	limited := func(st *setup) {
-		lo := strings.Split(st.cfg.Passive.PortRange, "-")[0]
-		var n int
-		fmt.Sscan(lo, &n)
-		st.cfg.Passive.PortRange = fmt.Sprintf("%d-%d", n, n+7) // 8 ports: 2 per user, 4 per address
-		st.cfg.Server.MaxSessionsPerIP = 50
+	// limited is a range of 8 ports; perUser and perIP 0 keep the
+	// defaults (6 and 8).
+	limited := func(perUser, perIP int) func(*setup) {
+		return func(st *setup) {
+			lo := strings.Split(st.cfg.Passive.PortRange, "-")[0]
+			var n int
+			fmt.Sscan(lo, &n)
+			st.cfg.Passive.PortRange = fmt.Sprintf("%d-%d", n, n+7)
+			st.cfg.Passive.MaxPortsPerUser, st.cfg.Passive.MaxPortsPerIP = perUser, perIP
+			st.cfg.Server.MaxSessionsPerIP = 50
+		}
 	}
 	login := func(t *testing.T, ts *testServer, user string) *rawClient {
 		c := rawFrom(t, ts.plain, "127.0.0.1")
@@ -304,7 +309,7 @@ func TestPassivePortLimits(t *testing.T) {
 		return c
 	}
 	t.Run("OneUserCannotStarveAnother", func(t *testing.T) {
-		ts := startServer(t, limited)
+		ts := startServer(t, limited(0, 0))
 		granted := 0
 		for range 10 {
 			code, text := login(t, ts, "alice").cmd("EPSV")
@@ -315,13 +320,13 @@ func TestPassivePortLimits(t *testing.T) {
 				t.Fatalf("EPSV: %d %q, want 425 naming the user limit", code, text)
 			}
 		}
-		if granted != 2 {
-			t.Errorf("alice holds %d ports, want 2 (a quarter of 8)", granted)
+		if granted != 6 {
+			t.Errorf("alice holds %d ports, want 6 (three quarters of 8)", granted)
 		}
 		login(t, ts, "bob").must("EPSV", 229)
 	})
 	t.Run("PerAddressLimit", func(t *testing.T) {
-		ts := startServer(t, limited)
+		ts := startServer(t, limited(2, 4))
 		for _, u := range []string{"alice", "alice", "bob", "bob"} {
 			login(t, ts, u).must("EPSV", 229)
 		}
@@ -330,7 +335,7 @@ func TestPassivePortLimits(t *testing.T) {
 		}
 	})
 	t.Run("ReleasedByAnotherCommand", func(t *testing.T) {
-		ts := startServer(t, limited)
+		ts := startServer(t, limited(2, 0))
 		first := login(t, ts, "alice")
 		first.must("EPSV", 229)
 		first.must("EPSV", 229) // replaces its own: still one held
@@ -342,7 +347,7 @@ func TestPassivePortLimits(t *testing.T) {
 		first.must("LIST", 425) // the port it had is gone
 	})
 	t.Run("ReleasedWhenTheConnectionArrives", func(t *testing.T) {
-		ts := startServer(t, limited)
+		ts := startServer(t, limited(2, 0))
 		first := login(t, ts, "alice")
 		dc := first.openData(false)
 		login(t, ts, "alice").must("EPSV", 229)
@@ -352,7 +357,7 @@ func TestPassivePortLimits(t *testing.T) {
 		login(t, ts, "alice").must("EPSV", 229)
 	})
 	t.Run("ReleasedAfterDataTimeout", func(t *testing.T) {
-		ts := startServer(t, func(st *setup) { limited(st); st.cfg.Server.DataTimeout = time.Second })
+		ts := startServer(t, func(st *setup) { limited(2, 0)(st); st.cfg.Server.DataTimeout = time.Second })
 		login(t, ts, "alice").must("EPSV", 229)
 		login(t, ts, "alice").must("EPSV", 229)
 		third := login(t, ts, "alice")
