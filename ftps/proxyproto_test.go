@@ -74,7 +74,7 @@ func proxySetup(st *setup) {
 	st.cfg.Listeners[2].ProxyProtocol = ftps.ProxyProtocolConfig{Mode: ftps.ProxyRequired, Trusted: trusted, HeaderTimeout: 50 * time.Second}
 	st.cfg.Passive.ProxyProtocol = ftps.ProxyProtocolConfig{Mode: ftps.ProxyRequired, Trusted: trusted}
 	st.cfg.Server.LoginFailures = ftps.LoginFailuresConfig{Max: 2, Window: time.Hour, Ban: time.Hour}
-	st.cfg.Server.MaxSessionsPerIP = 2
+	st.cfg.Server.MaxSessionsPerIP = 2 // each case has a client address of its own
 	carol := st.users[0]
 	carol.Name, carol.AllowedIPs = "carol", []string{"127.0.0.9/32"}
 	st.users = append(st.users, carol)
@@ -83,12 +83,12 @@ func proxySetup(st *setup) {
 func TestProxyProtocolControl(t *testing.T) {
 	ts := startServer(t, proxySetup)
 	t.Run("V2NamesTheClient", func(t *testing.T) {
-		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.9", 4000))
+		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.20", 4000))
 		c.login("alice", "alice-pw")
-		if text := c.must("STAT", 211); !strings.Contains(text, "Connected from 127.0.0.9") {
+		if text := c.must("STAT", 211); !strings.Contains(text, "Connected from 127.0.0.20") {
 			t.Errorf("STAT: %q", text)
 		}
-		if logs := ts.logs.String(); !strings.Contains(logs, "remote=127.0.0.9:4000 via=127.0.0.1:") {
+		if logs := ts.logs.String(); !strings.Contains(logs, "remote=127.0.0.20:4000 via=127.0.0.1:") {
 			t.Errorf("log lacks the client and the balancer:\n%s", logs)
 		}
 	})
@@ -101,7 +101,7 @@ func TestProxyProtocolControl(t *testing.T) {
 		}
 	})
 	t.Run("AutoAnnouncesHeaderDestination", func(t *testing.T) {
-		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.9", 4002))
+		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.21", 4002))
 		c.login("alice", "alice-pw")
 		if text := c.must("PASV", 227); !strings.Contains(text, "(127,0,0,50,") {
 			t.Errorf("PASV behind the balancer: %q, want the header's destination", text)
@@ -123,18 +123,18 @@ func TestProxyProtocolControl(t *testing.T) {
 		connectFrom(t, ts.plain, "127.0.0.1", []byte("\r\n\r\n\x00\r")) // and nothing more
 		// The greeting comes within the client's 15 s, far inside the
 		// stalled connection's 50 s header timeout.
-		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.9", 4003))
+		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.22", 4003))
 		c.must("NOOP", 200)
 	})
 	t.Run("ImplicitReadsHeaderBeforeHandshake", func(t *testing.T) {
-		conn := connectFrom(t, ts.implicit, "127.0.0.1", headerV2(t, tcpAddr("127.0.0.9", 4004), tcpAddr("127.0.0.1", 990)))
+		conn := connectFrom(t, ts.implicit, "127.0.0.1", headerV2(t, tcpAddr("127.0.0.23", 4004), tcpAddr("127.0.0.1", 990)))
 		tc := tls.Client(conn, ts.clientTLS(t))
 		if err := tc.Handshake(); err != nil {
 			t.Fatal(err)
 		}
 		c := &rawClient{t: t, conn: tc, r: bufio.NewReader(tc), tls: ts.clientTLS(t)}
 		c.expect(220)
-		if text := c.must("STAT", 211); !strings.Contains(text, "Connected from 127.0.0.9") {
+		if text := c.must("STAT", 211); !strings.Contains(text, "Connected from 127.0.0.23") {
 			t.Errorf("STAT: %q", text)
 		}
 	})
@@ -192,9 +192,9 @@ func TestProxyProtocolControl(t *testing.T) {
 		c.must("PASS alice-pw", 530)
 	})
 	t.Run("ActiveRefusedBehindProxy", func(t *testing.T) {
-		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.9", 6002))
+		c := proxiedClient(t, ts.plain, "127.0.0.1", tcpAddr("127.0.0.24", 6002))
 		c.login("alice", "alice-pw")
-		for _, cmd := range []string{"EPRT |1|127.0.0.9|5000|", "PORT 127,0,0,9,19,136"} {
+		for _, cmd := range []string{"EPRT |1|127.0.0.24|5000|", "PORT 127,0,0,24,19,136"} {
 			if text := c.must(cmd, 502); !strings.Contains(text, "load balancer") {
 				t.Errorf("%s: %q", cmd, text)
 			}
