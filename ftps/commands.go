@@ -129,6 +129,7 @@ func (s *session) dispatch(line string) (quit bool) {
 	case cmd.arg && strings.TrimSpace(arg) == "":
 		s.reply(codeBadArguments, "Syntax error: "+verb+" needs an argument.")
 	default:
+		s.dropUnusedPassive(verb)
 		cmd.handle(s, arg)
 	}
 	return s.quitting

@@ -65,6 +65,12 @@ const (
 type ListenerConfig struct {
 	Address string `yaml:"address"`
 	TLS     string `yaml:"tls"`
+	// ProxyProtocol, PublicHost and PassiveIPOverrides: see
+	// proxy_config.go. PublicHost and the overrides, when set, take the
+	// place of the passive section's for sessions of this listener.
+	ProxyProtocol      ProxyProtocolConfig `yaml:"proxy_protocol"`
+	PublicHost         string              `yaml:"public_host"`
+	PassiveIPOverrides []IPOverride        `yaml:"passive_ip_overrides"`
 }
 
 // Session reuse policies for data connections (tls.session_reuse).
@@ -95,10 +101,21 @@ const (
 // PassiveConfig configures passive-mode data connections.
 type PassiveConfig struct {
 	PortRange string `yaml:"port_range"`
-	// PublicHost is the IPv4 address announced in PASV replies when the
-	// server sits behind NAT; empty means the control connection's local
-	// address.
+	// PublicHost is what PASV replies announce when the server sits
+	// behind NAT or a load balancer: an IPv4 address, a DNS name
+	// (resolved at start and on SIGHUP) or auto; empty or auto means the
+	// address the client connected to.
 	PublicHost string `yaml:"public_host"`
+	// PassiveIPOverrides announce another address to clients from given
+	// networks (internal clients get the internal address).
+	PassiveIPOverrides []IPOverride `yaml:"passive_ip_overrides"`
+	// ProxyProtocol is read on the passive data ports.
+	ProxyProtocol ProxyProtocolConfig `yaml:"proxy_protocol"`
+	// MaxPortsPerUser and MaxPortsPerIP bound the passive ports one user
+	// and one client address may hold waiting for a data connection (0:
+	// three quarters of the range, and all of it).
+	MaxPortsPerUser int `yaml:"max_ports_per_user"`
+	MaxPortsPerIP   int `yaml:"max_ports_per_ip"`
 	// ReplyDelay holds back each 227/229 reply this long. curl 7.88
 	// (Debian 12's) stalls a full second when that reply has already
 	// arrived by the time it finishes sending PASV/EPSV; a reply a moment
@@ -112,6 +129,10 @@ const maxReplyDelay = 100 * time.Millisecond
 // ActiveConfig configures active-mode (PORT/EPRT) data connections.
 type ActiveConfig struct {
 	Enabled bool `yaml:"enabled"`
+	// AllowBehindProxy allows PORT/EPRT on control connections that came
+	// with a PROXY header; a replica behind a load balancer can rarely
+	// reach the client itself.
+	AllowBehindProxy bool `yaml:"allow_behind_proxy"`
 }
 
 // DefaultConfig returns the defaults that apply to keys config.yaml omits.
@@ -186,12 +207,7 @@ func (c *Config) Validate() error {
 	if d := c.Passive.ReplyDelay; d < 0 || d > maxReplyDelay {
 		return fielderr.New("passive.reply_delay", "want 0 to %v, got %v", maxReplyDelay, d)
 	}
-	if h := c.Passive.PublicHost; h != "" {
-		if ip := net.ParseIP(h); ip == nil || ip.To4() == nil {
-			return fielderr.New("passive.public_host", "want an IPv4 address, got %q", h)
-		}
-	}
-	return nil
+	return c.validateBalancing()
 }
 
 func validateListeners(listeners []ListenerConfig) error {

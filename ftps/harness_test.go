@@ -125,14 +125,14 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 		certFile: filepath.Join(dir, "tls", "cert.pem")}
 	addrs := []*string{&ts.explicit, &ts.implicit, &ts.plain}
 	var served sync.WaitGroup
-	for i, lc := range st.cfg.Listeners {
+	for i := range st.cfg.Listeners {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		*addrs[i] = l.Addr().String()
 		served.Add(1)
-		go func() { defer served.Done(); srv.Serve(l, lc.TLS) }()
+		go func() { defer served.Done(); srv.ServeListener(l, i) }()
 	}
 	t.Cleanup(func() {
 		srv.Close()

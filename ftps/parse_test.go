@@ -215,7 +215,7 @@ func TestConfigValidate(t *testing.T) {
 		"tls.min_version":        func(c *Config) { c.TLS.MinVersion = "1.0" },
 		"tls.session_reuse":      func(c *Config) { c.TLS.SessionReuse = "maybe" },
 		"passive.port_range":     func(c *Config) { c.Passive.PortRange = "80-90" },
-		"passive.public_host":    func(c *Config) { c.Passive.PublicHost = "example.com" },
+		"passive.public_host":    func(c *Config) { c.Passive.PublicHost = "not a host!" },
 		"passive.reply_delay":    func(c *Config) { c.Passive.ReplyDelay = time.Second },
 		"passive.reply_dela":     func(c *Config) { c.Passive.ReplyDelay = -time.Millisecond },
 		"server.max_sessions":    func(c *Config) { c.Server.MaxSessions = 0 },

@@ -33,9 +33,14 @@ type Server struct {
 	// swaps it. Sessions clone it when they start and keep their clone.
 	tlsCfg atomic.Pointer[tls.Config]
 	hosts  []string // listener hosts, for a self-signed certificate
-	ports  *portPool
-	guard  *loginGuard
-	obs    Observer
+	ports  *passivePool
+	// announce is what PASV replies announce, with public_host names
+	// resolved (see ResolvePublicHosts).
+	announce atomic.Pointer[announceTable]
+	// pendingHeaders counts connections waiting for a PROXY header.
+	pendingHeaders atomic.Int64
+	guard          *loginGuard
+	obs            Observer
 	// logins says who is logged in on each control connection, for TLS
 	// session reuse across them (see principals).
 	logins *principals
@@ -52,6 +57,7 @@ type Server struct {
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	perIP     map[string]int
+	lstate    map[net.Listener]*listenerState
 	sessions  int
 	wg        sync.WaitGroup
 	nextID    atomic.Uint64
@@ -77,7 +83,6 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo, hi, _ := ParsePortRange(cfg.Passive.PortRange)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := &Server{
 		cfg:        cfg,
@@ -86,7 +91,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		hosts:      hosts,
 		obs:        noObserver{},
 		events:     noEvents{},
-		ports:      newPortPool(lo, hi),
+		ports:      newPassivePool(cfg.Passive, log),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		logins:     newPrincipals(),
 		baseCtx:    ctx,
@@ -96,6 +101,10 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		perIP:      map[string]int{},
 	}
 	srv.tlsCfg.Store(tlsCfg)
+	if err := srv.ResolvePublicHosts(); err != nil {
+		cancel()
+		return nil, err
+	}
 	return srv, nil
 }
 
@@ -124,7 +133,7 @@ func (s *Server) ListenAndServe() error {
 		cfg ListenerConfig
 	}
 	var all []bound
-	for _, lc := range s.cfg.Listeners {
+	for i, lc := range s.cfg.Listeners {
 		l, err := net.Listen("tcp", lc.Address)
 		if err != nil {
 			for _, b := range all {
@@ -132,6 +141,7 @@ func (s *Server) ListenAndServe() error {
 			}
 			return fmt.Errorf("listen %s: %w", lc.Address, err)
 		}
+		s.configureListener(l, i, lc)
 		all = append(all, bound{l, lc})
 	}
 	errs := make(chan error, len(all))
@@ -173,7 +183,7 @@ func (s *Server) Serve(l net.Listener, mode string) error {
 			return err
 		}
 		backoff = 0
-		s.startSession(conn, mode)
+		s.admit(conn, s.listenerOf(l, mode))
 	}
 }
 
@@ -202,7 +212,8 @@ func (s *Server) isClosing() bool {
 
 // startSession enforces bans and session limits and runs the session in
 // its own goroutine.
-func (s *Server) startSession(conn net.Conn, mode string) {
+func (s *Server) startSession(conn net.Conn, from origin) {
+	mode := from.listener.cfg.TLS
 	if s.guard.banned(addrOf(conn.RemoteAddr())) {
 		// Logged once when the ban began, not at every attempt.
 		s.obs.ConnectionRefused("banned")
@@ -245,7 +256,7 @@ func (s *Server) startSession(conn net.Conn, mode string) {
 			s.mu.Unlock()
 			s.wg.Done()
 		}()
-		newSession(s, conn, mode, id).serve()
+		newSession(s, conn, mode, id).from(from).serve()
 	}()
 }
 

@@ -65,6 +65,7 @@ type session struct {
 	// backends.CommandScope); reset before each command.
 	memo *backends.Memo
 
+	origin   origin     // listener, load balancer, socket address
 	data     dataSource // the prepared data connection (PASV/PORT)
 	tmu      sync.Mutex
 	transfer *transfer // the running transfer, if any

@@ -105,12 +105,17 @@ func (s *session) prepareActive(addr *net.TCPAddr, err error) {
 	case !s.srv.cfg.Active.Enabled:
 		s.reply(codeNotImplemented, "Active mode is disabled; use PASV or EPSV.")
 		return
+	case s.origin.via != nil && !s.srv.cfg.Active.AllowBehindProxy:
+		// The client reached us through a load balancer: this replica
+		// can rarely connect back to it.
+		s.reply(codeNotImplemented, "Active mode is not available through the load balancer; use EPSV or PASV.")
+		return
 	case err != nil:
 		s.reply(codeBadArguments, "Malformed address.")
 		return
 	}
 	remote, _ := s.conn.RemoteAddr().(*net.TCPAddr)
-	local, _ := s.conn.LocalAddr().(*net.TCPAddr)
+	local := s.origin.socketLocal
 	if remote == nil || local == nil || !addr.IP.Equal(remote.IP) {
 		s.log.Warn("refused active connection to another address", "to", addr.String())
 		s.reply(codeBadArguments, "Data connections may only go to your own address.")

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -19,39 +19,10 @@ type dataSource interface {
 	close()
 }
 
-// portPool hands out passive ports from the configured range, rotating
-// so that a port just closed is not offered again at once.
-type portPool struct {
-	lo, hi int
-	mu     sync.Mutex
-	next   int
-}
-
-func newPortPool(lo, hi int) *portPool { return &portPool{lo: lo, hi: hi, next: lo} }
-
-var errNoPassivePort = errors.New("no free passive port")
-
-// listen opens a listener on ip at the first free port of the range.
-func (p *portPool) listen(ip net.IP) (net.Listener, error) {
-	n := p.hi - p.lo + 1
-	for i := 0; i < n; i++ {
-		p.mu.Lock()
-		port := p.next
-		if p.next++; p.next > p.hi {
-			p.next = p.lo
-		}
-		p.mu.Unlock()
-		l, err := net.Listen("tcp", net.JoinHostPort(ip.String(), strconv.Itoa(port)))
-		if err == nil {
-			return l, nil
-		}
-	}
-	return nil, errNoPassivePort
-}
-
-// passiveSource accepts the client's data connection. Only a connection
-// from the control connection's own IP is taken: anyone else who races
-// to the port is refused (no data-port theft).
+// passiveSource waits for the client's data connection on its
+// reservation. The pool gives it only a connection from the control
+// connection's client address: anyone else who races to the port is
+// refused (no data-port theft).
 //
 // It accepts as soon as the client connects, not when the transfer
 // command arrives, and under PROT P answers the TLS handshake at once:
@@ -60,9 +31,8 @@ func (p *portPool) listen(ip net.IP) (net.Listener, error) {
 // per transfer). Clients that start TLS only after 150 are served the
 // same way, a round trip later.
 type passiveSource struct {
-	l        net.Listener
-	clientIP net.IP
-	s        *session
+	res *reservation
+	s   *session
 
 	ready  chan accepted // the accepted connection, once
 	cancel context.CancelFunc
@@ -83,13 +53,13 @@ type earlyTLS struct {
 	watch *eofWatch
 }
 
-func (p *passiveSource) start(secure bool, cfg *tls.Config, handshakeTimeout time.Duration) {
+func (p *passiveSource) start(secure bool, cfg *tls.Config, handshakeTimeout, wait time.Duration) {
 	p.ready = make(chan accepted, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	go func() {
 		r := accepted{}
-		r.conn, r.err = p.accept()
+		r.conn, r.err = p.accept(ctx, wait)
 		if r.err == nil && secure {
 			watch := &eofWatch{Conn: r.conn}
 			tc := tls.Server(watch, cfg)
@@ -114,19 +84,22 @@ func (p *passiveSource) start(secure bool, cfg *tls.Config, handshakeTimeout tim
 	}()
 }
 
-// accept waits for the client's connection, refusing other addresses.
-func (p *passiveSource) accept() (net.Conn, error) {
-	for {
-		conn, err := p.l.Accept()
-		if err != nil {
-			return nil, err
-		}
-		ta, ok := conn.RemoteAddr().(*net.TCPAddr)
-		if ok && ta.IP.Equal(p.clientIP) {
-			return conn, nil
-		}
-		p.s.log.Warn("refused passive data connection from another address", "from", conn.RemoteAddr().String())
-		conn.Close()
+var errNoDataConn = errors.New("no data connection within data_timeout; passive port released")
+
+// accept waits for the client's connection; after wait the port goes
+// back to the pool (a session that never connects must not hold it).
+func (p *passiveSource) accept(ctx context.Context, wait time.Duration) (net.Conn, error) {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case conn := <-p.res.conn:
+		return conn, nil
+	case <-timer.C:
+		p.res.release()
+		p.s.log.Info("passive port released", "port", p.res.portNumber(), "reason", "no data connection within data_timeout")
+		return nil, errNoDataConn
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
@@ -158,29 +131,33 @@ func (p *passiveSource) close() {
 	}
 	p.mu.Unlock()
 	p.cancel()
-	p.l.Close()
+	p.res.release()
 }
 
-// preparePassive opens a passive listener on the address the client
-// reached us at, replacing any earlier prepared connection.
-func (s *session) preparePassive() (net.Listener, bool) {
+// preparePassive reserves a passive port on the address this socket
+// was reached at (the replica's own, behind a load balancer) for a data
+// connection from the client's address, replacing any earlier prepared
+// connection. It returns the port.
+func (s *session) preparePassive() (int, bool) {
 	s.closeData()
-	local, _ := s.conn.LocalAddr().(*net.TCPAddr)
+	local := s.origin.socketLocal
 	remote, _ := s.conn.RemoteAddr().(*net.TCPAddr)
 	if local == nil || remote == nil {
 		s.reply(codeCantOpenData, "Cannot open passive connection.")
-		return nil, false
+		return 0, false
 	}
-	l, err := s.srv.ports.listen(local.IP)
+	bind, _ := netip.AddrFromSlice(local.IP)
+	res, err := s.srv.ports.reserve(bind.Unmap(), addrOf(remote), s.user)
 	if err != nil {
-		s.log.Warn("passive listen failed", "err", err)
-		s.reply(codeCantOpenData, "No passive port available; try again later.")
-		return nil, false
+		s.log.Warn("no passive port", "reason", err.Error())
+		s.reply(codeCantOpenData, passiveReply(err))
+		return 0, false
 	}
-	p := &passiveSource{l: l, clientIP: remote.IP, s: s}
-	p.start(s.protP, s.tlsCfg, s.srv.cfg.Server.IdleTimeout+s.srv.cfg.Server.DataTimeout)
+	p := &passiveSource{res: res, s: s}
+	cfg := s.srv.cfg.Server
+	p.start(s.protP, s.tlsCfg, cfg.IdleTimeout+cfg.DataTimeout, cfg.DataTimeout)
 	s.data = p
-	return l, true
+	return res.portNumber(), true
 }
 
 func (s *session) handlePASV(string) {
@@ -188,22 +165,16 @@ func (s *session) handlePASV(string) {
 		s.reply(codeBadSequence, "EPSV ALL in effect; use EPSV.")
 		return
 	}
-	ip := net.ParseIP(s.srv.cfg.Passive.PublicHost).To4()
-	if ip == nil {
-		if local, ok := s.conn.LocalAddr().(*net.TCPAddr); ok {
-			ip = local.IP.To4()
-		}
-	}
+	ip := s.announceIP()
 	if ip == nil {
 		// PASV can only express IPv4 (RFC 2428 section 1).
 		s.reply(codeCantOpenData, "PASV needs IPv4; use EPSV.")
 		return
 	}
-	l, ok := s.preparePassive()
+	port, ok := s.preparePassive()
 	if !ok {
 		return
 	}
-	port := l.Addr().(*net.TCPAddr).Port
 	time.Sleep(s.srv.cfg.Passive.ReplyDelay) // see PassiveConfig.ReplyDelay
 	s.reply(codePassive, fmt.Sprintf("Entering Passive Mode (%d,%d,%d,%d,%d,%d).",
 		ip[0], ip[1], ip[2], ip[3], port>>8, port&0xff))
@@ -228,11 +199,10 @@ func (s *session) handleEPSV(arg string) {
 			return
 		}
 	}
-	l, ok := s.preparePassive()
+	port, ok := s.preparePassive()
 	if !ok {
 		return
 	}
-	port := l.Addr().(*net.TCPAddr).Port
 	time.Sleep(s.srv.cfg.Passive.ReplyDelay) // see PassiveConfig.ReplyDelay
 	s.reply(codeExtPassive, fmt.Sprintf("Entering Extended Passive Mode (|||%d|).", port))
 }

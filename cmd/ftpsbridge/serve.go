@@ -165,6 +165,9 @@ func reload(path string, current *config.Config, users *mapping.Users, srv *ftps
 	} else {
 		log.Info("tls reloaded", "cert_file", t.CertFile, "client_ca_file", t.ClientCAFile)
 	}
+	if err := srv.ResolvePublicHosts(); err != nil {
+		log.Error("public_host lookup failed; PASV keeps the addresses it had", "err", err)
+	}
 	if changed := restartOnly(current, cfg); len(changed) > 0 {
 		log.Warn("configuration changes that need a restart were not applied", "sections", changed)
 	}
