@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"reflect"
@@ -16,7 +14,6 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/config"
-	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -43,10 +40,11 @@ func serveCmd() *cobra.Command {
 	return cmd
 }
 
-// serve runs until SIGTERM or SIGINT, then shuts down gracefully: running
-// transfers get server.shutdown_timeout to finish, then are aborted
-// without committing anything half-written. SIGHUP reloads the users and
-// the certificate, key and client CA files.
+// serve runs until SIGTERM or SIGINT, then drains: /readyz answers 503 at
+// once, the listeners accept for server.drain_delay more, then close;
+// running transfers get server.shutdown_timeout to finish, then are
+// aborted without committing anything half-written. SIGHUP reloads the
+// users and the certificate, key and client CA files.
 func serve(path string, log *slog.Logger) error {
 	cfg, err := loadConfig(path)
 	if err != nil {
@@ -69,23 +67,11 @@ func serve(path string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	if addr := cfg.Metrics.Address; addr != "" {
-		// Bound before the FTP listeners, so a taken port fails the start.
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("metrics.address: %w", err)
-		}
-		m := metrics.New()
-		srv.SetObserver(m)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			if err := m.Serve(ctx, l); err != nil {
-				log.Error("metrics listener failed", "err", err)
-			}
-		}()
-		log.Info("serving metrics", "address", l.Addr().String(), "path", "/metrics")
+	web, err := startEndpoints(cfg, srv, log)
+	if err != nil {
+		return err
 	}
+	defer web.stop()
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
@@ -105,7 +91,7 @@ func serve(path string, log *slog.Logger) error {
 				cfg = next
 			}
 		case sig := <-stop:
-			log.Info("shutting down", "signal", sig.String(), "deadline", cfg.FTPS.Server.ShutdownTimeout)
+			drain(cfg.FTPS.Server, sig, web, stop, log)
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.FTPS.Server.ShutdownTimeout)
 			err := srv.Shutdown(ctx)
 			cancel()
@@ -166,6 +152,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"passive", old.FTPS.Passive, next.FTPS.Passive},
 		{"active", old.FTPS.Active, next.FTPS.Active},
 		{"metrics", old.Metrics, next.Metrics},
+		{"health", old.Health, next.Health},
 		{"backends", old.Backends, next.Backends},
 	}
 	for _, s := range sections {
