@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -76,6 +77,16 @@ func serve(path string, log *slog.Logger) error {
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	usersChanged := make(chan struct{}, 1)
+	if cfg.UsersFile != "" {
+		// The file named at start; a reload that names another one
+		// takes effect, but the watch stays on the first.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := watchUsersFile(ctx, cfg.UsersFile, usersChanged, log); err != nil {
+			return fmt.Errorf("users_file: watching: %w", err)
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()
 	log.Info("ftpsbridge started", "version", version, "config", cfg.File())
@@ -86,6 +97,11 @@ func serve(path string, log *slog.Logger) error {
 				return nil
 			}
 			return err
+		case <-usersChanged:
+			log.Info("users_file changed; reloading", "users_file", cfg.UsersFile)
+			if next := reload(path, cfg, users, srv, stores, log); next != nil {
+				cfg = next
+			}
 		case <-hup:
 			if next := reload(path, cfg, users, srv, stores, log); next != nil {
 				cfg = next
