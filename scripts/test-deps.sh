@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests drive, from the registries, when missing:
 #   - curl and lftp (Debian packages), the FTPS clients of the end-to-end tests;
+#   - haproxy (Debian package), the load balancer in front of several replicas;
 #   - versitygw (S3) and fake-gcs-server (GCS) with `go install`, into .tools/bin;
 #   - Azurite (Azure Blob) from npm, into .tools/node.
 # Idempotent: a second run installs nothing.
@@ -10,8 +11,10 @@ tools="$PWD/.tools"
 mkdir -p "$tools/bin"
 
 need=()
+command -v systemd-analyze >/dev/null || need+=(systemd)   # verifies deploy/systemd
 command -v curl >/dev/null || need+=(curl)
 command -v lftp >/dev/null || need+=(lftp)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v node >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}"
@@ -35,5 +38,5 @@ if [ ! -f "$tools/node/node_modules/azurite/dist/src/blob/main.js" ]; then
 	npm install --silent --no-audit --no-fund --prefix "$tools/node" azurite@3.37.0 >/dev/null
 fi
 
-echo "test clients: $(curl --version | head -1 | cut -d' ' -f1-2), $(lftp --version | head -1)"
+echo "test clients: $(curl --version | head -1 | cut -d' ' -f1-2), $(lftp --version | head -1), $( (haproxy -v || /usr/sbin/haproxy -v) | head -1 | cut -d' ' -f1-3)"
 echo "test servers: versitygw, fake-gcs-server, azurite in $tools"
