@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -35,29 +36,48 @@ func TestRollingRestart(t *testing.T) {
 	close(stop)
 	tr := <-result
 	ran := time.Since(begin)
+	var wg sync.WaitGroup
 	for _, r := range group {
-		if err := r.stop(); err != nil {
-			t.Errorf("%s final exit: %v", r.name, err)
-		}
+		wg.Go(func() {
+			if err := r.stop(); err != nil {
+				t.Errorf("%s final exit: %v", r.name, err)
+			}
+		})
 	}
+	wg.Wait()
 
+	// Read every object back, eight at a time.
+	var mu sync.Mutex
 	acked, absent, landed := 0, 0, 0
-	for key, o := range tr.objects {
-		got, err := c.read(t, "alice/"+key)
-		want := randomData(o.size, o.seed)
-		switch {
-		case o.acked && (err != nil || !bytes.Equal(got, want)):
-			t.Errorf("%s got 226 but the bucket holds %d bytes (%v), want %d identical", key, len(got), err, o.size)
-		case o.acked:
-			acked++
-		case err == nil && !bytes.Equal(got, want):
-			t.Errorf("%s (no 226) is partial in the bucket: %d of %d bytes", key, len(got), o.size)
-		case err == nil:
-			landed++ // committed, then the 226 was lost with the connection
-		default:
-			absent++
-		}
+	keys := make(chan string)
+	for range 8 {
+		wg.Go(func() {
+			for key := range keys {
+				o := tr.objects[key]
+				got, err := c.read(t, "alice/"+key)
+				want := objectData(o.size, o.seed)
+				mu.Lock()
+				switch {
+				case o.acked && (err != nil || !bytes.Equal(got, want)):
+					t.Errorf("%s got 226 but the bucket holds %d bytes (%v), want %d identical", key, len(got), err, o.size)
+				case o.acked:
+					acked++
+				case err == nil && !bytes.Equal(got, want):
+					t.Errorf("%s (no 226) is partial in the bucket: %d of %d bytes", key, len(got), o.size)
+				case err == nil:
+					landed++ // committed, then the 226 was lost with the connection
+				default:
+					absent++
+				}
+				mu.Unlock()
+			}
+		})
 	}
+	for key := range tr.objects {
+		keys <- key
+	}
+	close(keys)
+	wg.Wait()
 	if p := c.pending(t); p != 0 {
 		t.Errorf("%d unfinished multipart uploads", p)
 	}
