@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/binary"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
