@@ -42,7 +42,7 @@ type replica struct {
 // connections balanced over all, each passive range to its replica. It
 // returns the replicas, HAProxy's control address and the client TLS
 // configuration.
-func replicaGroup(t *testing.T, c *cloud, n int, server string) ([]*replica, string, *tls.Config) {
+func replicaGroup(t testing.TB, c *cloud, n int, server string) ([]*replica, string, *tls.Config) {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
@@ -108,7 +108,7 @@ func (w replicaLog) Write(p []byte) (int, error) {
 }
 
 // start runs the process and waits until /readyz answers 200.
-func (r *replica) start(t *testing.T) {
+func (r *replica) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(r.bin, "serve", "--config", r.cfgPath)
 	cmd.Stdout, cmd.Stderr = replicaLog{r}, replicaLog{r}
