@@ -57,7 +57,7 @@ func replicaGroup(t testing.TB, c *cloud, n int, server string) ([]*replica, str
 	controlPort := testenv.FreePort(t)
 	frontends := []testenv.HAFrontend{{Name: "control", Bind: fmt.Sprintf("127.0.0.1:%d", controlPort), Balance: "leastconn"}}
 	const rangeSize = 20
-	base := 20000 + int(time.Now().UnixNano()%20000)
+	base := freeRange(t, n*rangeSize)
 	var group []*replica
 	for i := range n {
 		r := &replica{name: fmt.Sprintf("r%d", i+1), host: fmt.Sprintf("127.0.0.%d", 11+i), bin: bin,
@@ -95,6 +95,32 @@ users:
 	})
 	testenv.StartHAProxy(t, frontends)
 	return group, fmt.Sprintf("127.0.0.1:%d", controlPort), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+}
+
+// freeRange finds n consecutive ports free on 127.0.0.1, below the
+// kernel's ephemeral range (32768 up), where client sockets of earlier
+// runs would collide with HAProxy's binds.
+func freeRange(t testing.TB, n int) int {
+	t.Helper()
+	for range 50 {
+		base := 10000 + int(time.Now().UnixNano()%int64(22000-n))
+		var held []net.Listener
+		for p := base; p < base+n; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				break
+			}
+			held = append(held, l)
+		}
+		for _, l := range held {
+			l.Close()
+		}
+		if len(held) == n {
+			return base
+		}
+	}
+	t.Fatalf("no %d free consecutive ports on 127.0.0.1", n)
+	return 0
 }
 
 func (r *replica) logText() string { r.mu.Lock(); defer r.mu.Unlock(); return r.logs.String() }
