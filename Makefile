@@ -17,6 +17,7 @@ run: build
 # Missing clients or emulators fail the tests instead of skipping them.
 test: test-deps lint
 	FTPSBRIDGE_REQUIRE_CLIENTS=1 $(GO) test -count=1 -timeout 20m ./...
+	cd deploy/k8stest && $(GO) test -count=1 ./...
 	$(MAKE) fuzz FUZZTIME=5000x
 
 test-deps:

@@ -43,6 +43,11 @@ type ServerConfig struct {
 	// LoginCheckTimeout bounds how long a login may wait for its credentials to
 	// be checked; past it the client gets 421 busy, not 530.
 	LoginCheckTimeout time.Duration `yaml:"login_check_timeout"`
+	// DrainDelay is how long the listeners keep accepting after SIGTERM
+	// while /readyz already answers 503, so that a load balancer takes
+	// the replica out of rotation before its port closes. 0 (the
+	// default) stops accepting at once.
+	DrainDelay time.Duration `yaml:"drain_delay"`
 }
 
 // LoginFailuresConfig is the brute-force protection: after Max failed
@@ -166,6 +171,9 @@ func (c *Config) Validate() error {
 	}
 	if s.ShutdownTimeout < 0 {
 		return fielderr.New("server.shutdown_timeout", "must not be negative")
+	}
+	if s.DrainDelay < 0 {
+		return fielderr.New("server.drain_delay", "must not be negative")
 	}
 	if s.MaxSessions <= 0 {
 		return fielderr.New("server.max_sessions", "must be positive")

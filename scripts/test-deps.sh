@@ -11,6 +11,7 @@ tools="$PWD/.tools"
 mkdir -p "$tools/bin"
 
 need=()
+command -v systemd-analyze >/dev/null || need+=(systemd)   # verifies deploy/systemd
 command -v curl >/dev/null || need+=(curl)
 command -v lftp >/dev/null || need+=(lftp)
 command -v python3 >/dev/null || need+=(python3)   # the README's webhook verification recipe

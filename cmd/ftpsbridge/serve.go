@@ -5,18 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"reflect"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/config"
-	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 	"github.com/ftpsbridge/ftpsbridge/mapping/identity"
 )
@@ -44,10 +43,11 @@ func serveCmd() *cobra.Command {
 	return cmd
 }
 
-// serve runs until SIGTERM or SIGINT, then shuts down gracefully: running
-// transfers get server.shutdown_timeout to finish, then are aborted
-// without committing anything half-written. SIGHUP reloads the users and
-// the certificate, key and client CA files.
+// serve runs until SIGTERM or SIGINT, then drains: /readyz answers 503 at
+// once, the listeners accept for server.drain_delay more, then close;
+// running transfers get server.shutdown_timeout to finish, then are
+// aborted without committing anything half-written. SIGHUP reloads the
+// users and the certificate, key and client CA files.
 func serve(path string, log *slog.Logger) error {
 	cfg, err := loadConfig(path)
 	if err != nil {
@@ -84,30 +84,29 @@ func serve(path string, log *slog.Logger) error {
 		return err
 	}
 	defer stopEvents(disp, log)
-	if addr := cfg.Metrics.Address; addr != "" {
-		// Bound before the FTP listeners, so a taken port fails the start.
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			return fmt.Errorf("metrics.address: %w", err)
-		}
-		m := metrics.New()
-		srv.SetObserver(m)
-		if disp != nil {
-			m.Register(disp.Collectors()...)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			if err := m.Serve(ctx, l); err != nil {
-				log.Error("metrics listener failed", "err", err)
-			}
-		}()
-		log.Info("serving metrics", "address", l.Addr().String(), "path", "/metrics")
+	var collectors []prometheus.Collector
+	if disp != nil {
+		collectors = disp.Collectors()
 	}
+	web, err := startEndpoints(cfg, srv, log, collectors...)
+	if err != nil {
+		return err
+	}
+	defer web.stop()
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	usersChanged := make(chan struct{}, 1)
+	if cfg.UsersFile != "" {
+		// The file named at start; a reload that names another one
+		// takes effect, but the watch stays on the first.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		if err := watchUsersFile(ctx, cfg.UsersFile, usersChanged, log); err != nil {
+			return fmt.Errorf("users_file: watching: %w", err)
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()
 	log.Info("ftpsbridge started", "version", version, "config", cfg.File())
@@ -118,12 +117,17 @@ func serve(path string, log *slog.Logger) error {
 				return nil
 			}
 			return err
+		case <-usersChanged:
+			log.Info("users_file changed; reloading", "users_file", cfg.UsersFile)
+			if next := reload(path, cfg, users, srv, stores, log); next != nil {
+				cfg = next
+			}
 		case <-hup:
 			if next := reload(path, cfg, users, srv, stores, log); next != nil {
 				cfg = next
 			}
 		case sig := <-stop:
-			log.Info("shutting down", "signal", sig.String(), "deadline", cfg.FTPS.Server.ShutdownTimeout)
+			drain(cfg.FTPS.Server, sig, web, stop, log)
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.FTPS.Server.ShutdownTimeout)
 			err := srv.Shutdown(ctx)
 			cancel()
@@ -188,6 +192,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"active", old.FTPS.Active, next.FTPS.Active},
 		{"metrics", old.Metrics, next.Metrics},
 		{"events", old.Events, next.Events},
+		{"health", old.Health, next.Health},
 		{"backends", old.Backends, next.Backends},
 		{"login_cache", old.LoginCache, next.LoginCache},
 		{"identity", old.Identity, next.Identity},

@@ -19,6 +19,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/events"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
+	"github.com/ftpsbridge/ftpsbridge/internal/health"
 	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
@@ -30,6 +31,7 @@ type Config struct {
 	FTPS     ftps.Config
 	Metrics  metrics.Config
 	Events   []events.TargetConfig
+	Health   health.Config
 	Backends []Backend
 	// Users are those of the users section followed by those of the
 	// users_file, if any.
@@ -72,6 +74,7 @@ type fileLayout struct {
 	LoginCache mapping.LoginCacheConfig `yaml:"login_cache"`
 	Identity   identity.Config          `yaml:"identity"`
 	Events     []events.TargetConfig    `yaml:"events"`
+	Health     health.Config            `yaml:"health"`
 }
 
 // Error is a configuration error with its position.
@@ -140,6 +143,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		file:       name,
 		root:       root,
 		Events:     layout.Events,
+		Health:     layout.Health,
 	}
 	if layout.UsersFile != "" {
 		users, usersRoot, err := loadUsersFile(layout.UsersFile)
@@ -183,6 +187,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := events.Validate(c.Events); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Health.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	names, err := c.validateBackends()
