@@ -19,9 +19,9 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
 
-// replica is one ftpsbridge process of a group behind HAProxy, which a
+// lbReplica is one ftpsbridge process of a group behind HAProxy, which a
 // test may stop and start again on the same configuration.
-type replica struct {
+type lbReplica struct {
 	name     string
 	host     string // 127.0.0.1N: its own loopback address
 	control  string // host:port of its explicit listener
@@ -42,7 +42,7 @@ type replica struct {
 // connections balanced over all, each passive range to its replica. It
 // returns the replicas, HAProxy's control address and the client TLS
 // configuration.
-func replicaGroup(t testing.TB, c *cloud, n int, server string) ([]*replica, string, *tls.Config) {
+func replicaGroup(t testing.TB, c *cloud, n int, server string) ([]*lbReplica, string, *tls.Config) {
 	t.Helper()
 	bin, err := buildOnce()
 	if err != nil {
@@ -55,21 +55,22 @@ func replicaGroup(t testing.TB, c *cloud, n int, server string) ([]*replica, str
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
 	controlPort := testenv.FreePort(t)
-	frontends := []testenv.HAFrontend{{Name: "control", Bind: fmt.Sprintf("127.0.0.1:%d", controlPort), Balance: "leastconn"}}
+	frontends := []testenv.HAFrontend{{Name: "control", Bind: fmt.Sprintf("127.0.0.1:%d", controlPort), Balance: "leastconn",
+		SendProxyV2: true}}
 	const rangeSize = 20
 	base := freeRange(t, n*rangeSize)
-	var group []*replica
+	var group []*lbReplica
 	for i := range n {
-		r := &replica{name: fmt.Sprintf("r%d", i+1), host: fmt.Sprintf("127.0.0.%d", 11+i), bin: bin,
+		r := &lbReplica{name: fmt.Sprintf("r%d", i+1), host: fmt.Sprintf("127.0.0.%d", 11+i), bin: bin,
 			low: base + i*rangeSize, high: base + i*rangeSize + rangeSize - 1}
 		r.control = fmt.Sprintf("%s:%d", r.host, controlPort)
 		r.health = fmt.Sprintf("%s:%d", r.host, testenv.FreePort(t))
 		rdir := filepath.Join(dir, r.name)
 		os.MkdirAll(rdir, 0o700)
 		cfg := fmt.Sprintf(`server: {data_dir: %s, idle_timeout: 2m, shutdown_timeout: 15s, drain_delay: 2s, max_sessions_per_ip: 100%s}
-listeners: [{address: %s, tls: explicit}]
+listeners: [{address: %s, tls: explicit, proxy_protocol: {mode: required, trusted: [127.0.0.1]}}]
 tls: {cert_file: %s, key_file: %s}
-passive: {port_range: %d-%d, public_host: 127.0.0.1}
+passive: {port_range: %d-%d, public_host: 127.0.0.1, proxy_protocol: {mode: required, trusted: [127.0.0.1]}}
 health: {address: %s}
 backends:
   - name: cloud
@@ -81,7 +82,7 @@ users:
 		os.WriteFile(r.cfgPath, []byte(cfg), 0o600)
 		frontends[0].Servers = append(frontends[0].Servers, r.control)
 		frontends = append(frontends, testenv.HAFrontend{Name: "passive_" + r.name,
-			Bind: fmt.Sprintf("127.0.0.1:%d-%d", r.low, r.high), Servers: []string{r.host}})
+			Bind: fmt.Sprintf("127.0.0.1:%d-%d", r.low, r.high), Servers: []string{r.host}, SendProxyV2: true})
 		r.start(t)
 		group = append(group, r)
 	}
@@ -123,9 +124,9 @@ func freeRange(t testing.TB, n int) int {
 	return 0
 }
 
-func (r *replica) logText() string { r.mu.Lock(); defer r.mu.Unlock(); return r.logs.String() }
+func (r *lbReplica) logText() string { r.mu.Lock(); defer r.mu.Unlock(); return r.logs.String() }
 
-type replicaLog struct{ r *replica }
+type replicaLog struct{ r *lbReplica }
 
 func (w replicaLog) Write(p []byte) (int, error) {
 	w.r.mu.Lock()
@@ -134,7 +135,7 @@ func (w replicaLog) Write(p []byte) (int, error) {
 }
 
 // start runs the process and waits until /readyz answers 200.
-func (r *replica) start(t testing.TB) {
+func (r *lbReplica) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(r.bin, "serve", "--config", r.cfgPath)
 	cmd.Stdout, cmd.Stderr = replicaLog{r}, replicaLog{r}
@@ -170,7 +171,7 @@ func (r *replica) start(t testing.TB) {
 
 // stop sends SIGTERM and records how the process exited (nil: 0). It
 // does nothing to a replica already stopped.
-func (r *replica) stop() error {
+func (r *lbReplica) stop() error {
 	r.mu.Lock()
 	cmd, exited := r.cmd, r.exited
 	r.cmd = nil
