@@ -40,7 +40,7 @@ type faultyBucket struct {
 }
 
 func (b *faultyBucket) Create(ctx context.Context, key string) (backends.Writer, error) {
-	w, err := b.Bucket.Create(ctx, key)
+	w, err := b.Bucket.Create(ctx, key, backends.CreateOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -218,12 +218,16 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	w, err := s.fs.Create(ctx, p, offset)
+	opts, rec := s.createOptions(offset)
+	w, err := s.fs.Create(ctx, p, offset, opts)
 	if err != nil {
 		cancel()
 		s.closeData()
 		s.replyErr(verb, p, err)
 		return
+	}
+	if rec != nil {
+		w = rec.wrap(w)
 	}
 	ascii, allo := s.ascii, s.allo
 	s.allo = 0

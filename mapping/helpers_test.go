@@ -38,7 +38,7 @@ func testBucket(t *testing.T, be *recordingBackend, name string) *recordingBucke
 // put stores an object directly in a bucket, bypassing any session.
 func put(t *testing.T, b backends.Bucket, key, data string) {
 	t.Helper()
-	w, err := b.Create(context.Background(), key)
+	w, err := b.Create(context.Background(), key, backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

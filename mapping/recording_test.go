@@ -47,7 +47,7 @@ func (r *recordingBucket) Open(ctx context.Context, key string, off int64) (io.R
 
 func (r *recordingBucket) Create(ctx context.Context, key string) (backends.Writer, error) {
 	r.record(key)
-	return r.Bucket.Create(ctx, key)
+	return r.Bucket.Create(ctx, key, backends.CreateOptions{})
 }
 
 func (r *recordingBucket) Delete(ctx context.Context, key string) error {

@@ -112,7 +112,7 @@ type iotestErr struct{}
 func (iotestErr) Read([]byte) (int, error) { return 0, errFlaky }
 
 func (b *flakyBucket) Create(ctx context.Context, key string) (backends.Writer, error) {
-	w, err := b.Bucket.Create(ctx, key)
+	w, err := b.Bucket.Create(ctx, key, backends.CreateOptions{})
 	if err != nil {
 		return nil, err
 	}

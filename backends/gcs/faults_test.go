@@ -59,7 +59,7 @@ func startServerAt(t *testing.T, srv *testenv.GCSServer, cfg Config) *testServer
 }
 
 func (f *faultFixture) upload(t *testing.T, key string, data []byte) error {
-	w, err := f.store.Create(t.Context(), key)
+	w, err := f.store.Create(t.Context(), key, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func TestRenameMultipartCopy(t *testing.T) {
 	for i := range data {
 		data[i] = byte(i * 31)
 	}
-	w, err := b.Create(t.Context(), "from")
+	w, err := b.Create(t.Context(), "from", backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
