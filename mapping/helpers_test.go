@@ -98,7 +98,7 @@ func listNames(t *testing.T, s ftps.FileSystem, dir string) ([]string, error) {
 
 // upload writes data to path through a session and commits it.
 func upload(s ftps.FileSystem, p string, offset int64, data string) error {
-	w, err := s.Create(context.Background(), p, offset)
+	w, err := s.Create(context.Background(), p, offset, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}

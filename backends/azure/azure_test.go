@@ -316,7 +316,7 @@ func testMultiBlock(t *testing.T, f *fixture) {
 func testWriterMultiBlock(t *testing.T, f *fixture) {
 	s := f.newStore(t)
 	want := pattern(testBlockSize*5/2, 7)
-	w, err := s.Create(t.Context(), "big", backends.CreateOptions{})
+	w, err := s.Create(t.Context(), "big", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func testAbort(t *testing.T, f *fixture) {
 	}
 
 	// Through the writer, with blocks in flight.
-	w, err := s.Create(t.Context(), "written", backends.CreateOptions{})
+	w, err := s.Create(t.Context(), "written", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func testAbort(t *testing.T, f *fixture) {
 
 	// Aborting an overwrite keeps the old file whole.
 	old := putWhole(t, s, "kept", []byte("the old content"))
-	w, err = s.Create(t.Context(), "kept", backends.CreateOptions{})
+	w, err = s.Create(t.Context(), "kept", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +494,7 @@ func testCopyAsync(t *testing.T, f *fixture) {
 	maxSyncCopySize = 1 << 10
 	s := f.newStore(t)
 	data := pattern(testBlockSize*3/2, 5)
-	w, err := s.Create(t.Context(), "src", backends.CreateOptions{})
+	w, err := s.Create(t.Context(), "src", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +534,7 @@ func testTrailingDot(t *testing.T, f *fixture) {
 	s := f.newStore(t)
 	putWhole(t, s, "a/b", []byte("not me"))
 	for _, key := range []string{"a./b", "a/b.", "x..."} {
-		_, err := s.Create(t.Context(), key, backends.CreateOptions{})
+		_, err := s.Create(t.Context(), key, objstore.WriteOptions{})
 		wantKind(t, err, fmt.Sprintf("Create(%q)", key), backends.ErrInvalid)
 		wantKind(t, s.PutEmpty(t.Context(), key+"/"), fmt.Sprintf("PutEmpty(%q)", key+"/"), backends.ErrInvalid)
 		checkMissing(t, s, key)
@@ -545,7 +545,7 @@ func testTrailingDot(t *testing.T, f *fixture) {
 	if got := readAll(t, s, "a/b", 0, ""); string(got) != "not me" {
 		t.Errorf("a/b = %q", got)
 	}
-	_, err := s.Create(t.Context(), strings.Repeat("n", 1025), backends.CreateOptions{})
+	_, err := s.Create(t.Context(), strings.Repeat("n", 1025), objstore.WriteOptions{})
 	wantKind(t, err, "Create of a 1025-character name", backends.ErrInvalid)
 }
 

@@ -104,7 +104,7 @@ func TestStore(t *testing.T) {
 // upload stores data at key through Create and Commit.
 func upload(t *testing.T, st *store, key string, data []byte) objstore.Object {
 	t.Helper()
-	w, err := st.Create(t.Context(), key, backends.CreateOptions{})
+	w, err := st.Create(t.Context(), key, objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func testGetPinned(t *testing.T, st *store) {
 
 func testCreateCommit(t *testing.T, st *store) {
 	data := pattern(2*chunkQuantum+chunkQuantum/2, 2)
-	w, err := st.Create(t.Context(), "up", backends.CreateOptions{})
+	w, err := st.Create(t.Context(), "up", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func testCreateCommit(t *testing.T, st *store) {
 
 func testCreateAbort(t *testing.T, st *store) {
 	for _, size := range []int{10, 3 * chunkQuantum} {
-		w, err := st.Create(t.Context(), "aborted", backends.CreateOptions{})
+		w, err := st.Create(t.Context(), "aborted", objstore.WriteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,7 +306,7 @@ func testCreateAbort(t *testing.T, st *store) {
 
 func testCreateCancel(t *testing.T, st *store) {
 	ctx, cancel := context.WithCancel(t.Context())
-	w, err := st.Create(ctx, "cancelled", backends.CreateOptions{})
+	w, err := st.Create(ctx, "cancelled", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func testCreateCancel(t *testing.T, st *store) {
 }
 
 func testWriterCallsAfterEnd(t *testing.T, st *store) {
-	w, err := st.Create(t.Context(), "k", backends.CreateOptions{})
+	w, err := st.Create(t.Context(), "k", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func testWriterCallsAfterEnd(t *testing.T, st *store) {
 		t.Errorf("after Abort following Commit: %q, %v", got, err)
 	}
 
-	w, err = st.Create(t.Context(), "gone", backends.CreateOptions{})
+	w, err = st.Create(t.Context(), "gone", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

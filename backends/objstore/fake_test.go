@@ -134,8 +134,14 @@ func (s *fakeStore) put(key string, data []byte) {
 
 func (s *fakeStore) PutEmpty(_ context.Context, key string) error { s.put(key, nil); return nil }
 
-func (s *fakeStore) Create(ctx context.Context, key string) (backends.Writer, error) {
-	return NewPartWriter(ctx, &fakeUpload{s: s, key: key}, s.opts), nil
+func (s *fakeStore) Create(ctx context.Context, key string, opts WriteOptions) (backends.Writer, error) {
+	return CreateWithHead(ctx, s, NewPartWriter(ctx, &fakeUpload{s: s, key: key}, s.opts), opts)
+}
+
+// UpdateMetadata is not exercised through the fake: the drivers' own
+// suites check it against the real stores.
+func (s *fakeStore) UpdateMetadata(context.Context, Object, map[string]string) error {
+	return fmt.Errorf("fake store keeps no metadata: %w", backends.ErrUnsupported)
 }
 
 func (s *fakeStore) Copy(_ context.Context, src Object, dst string) error {
