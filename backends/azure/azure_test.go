@@ -649,8 +649,11 @@ func TestErrors(t *testing.T) {
 func TestConformance(t *testing.T) {
 	f := newFixture(t, Config{BlockSize: testBlockSize, UploadConcurrency: 4, ListPageSize: 100,
 		Download: objstore.Download{DownloadConcurrency: 3, DownloadPartSize: 1 << 20}})
+	var current atomic.Value
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
-		b, err := f.be.Bucket(f.newContainer(t))
+		name := f.newContainer(t)
+		current.Store(name)
+		b, err := f.be.Bucket(name)
 		if err != nil {
 			t.Fatalf("Bucket: %v", err)
 		}
@@ -659,6 +662,20 @@ func TestConformance(t *testing.T) {
 		PartSize:           testBlockSize,
 		FileAndDirSameName: true,
 		ListPageSize:       100,
+		ListsModTime:       true,
+		// Through the SDK's Get Blob Properties (names come back in
+		// the headers' case: lower-cased here, as the driver does).
+		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {
+			props, err := f.be.service.NewContainerClient(current.Load().(string)).NewBlobClient(key).GetProperties(t.Context(), nil)
+			if err != nil {
+				t.Fatalf("GetProperties(%s): %v", key, err)
+			}
+			out := map[string]string{}
+			for k, v := range props.Metadata {
+				out[strings.ToLower(k)] = *v
+			}
+			return out
+		},
 		// No PendingUploads: Azure has no unfinished upload object to
 		// count; the store tests check that an aborted upload leaves no
 		// blob.

@@ -60,13 +60,24 @@ func TestConformance(t *testing.T) {
 	s := startServer(t, Config{ChunkSize: testChunkSize, ListPageSize: 100,
 		DirRename: objstore.DirRename{RenameDirectories: true},
 		Download:  objstore.Download{DownloadConcurrency: 3, DownloadPartSize: 1 << 20}})
+	var current atomic.Value
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
-		b, err := s.be.Bucket(s.newBucketName(t))
+		name := s.newBucketName(t)
+		current.Store(name)
+		b, err := s.be.Bucket(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
-	}, backendtest.Options{PartSize: testChunkSize, FileAndDirSameName: true, ListPageSize: 100, RenamesDirectories: true})
+	}, backendtest.Options{PartSize: testChunkSize, FileAndDirSameName: true, ListPageSize: 100, RenamesDirectories: true,
+		ListsModTime: true,
+		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {
+			attrs, err := s.be.client.Bucket(current.Load().(string)).Object(key).Attrs(t.Context())
+			if err != nil {
+				t.Fatalf("Attrs(%s): %v", key, err)
+			}
+			return attrs.Metadata
+		}})
 }
 
 func TestStore(t *testing.T) {

@@ -92,6 +92,14 @@ func TestConformance(t *testing.T) {
 		PendingUploads: func(t *testing.T) int {
 			return f.pendingUploads(t, current.Load().(string))
 		},
+		// Through the SDK's own HeadObject, which lower-cases the names.
+		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {
+			out, err := f.be.client.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(current.Load().(string)), Key: aws.String(key)})
+			if err != nil {
+				t.Fatalf("HeadObject(%s): %v", key, err)
+			}
+			return out.Metadata
+		},
 	})
 }
 
