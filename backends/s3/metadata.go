@@ -44,7 +44,9 @@ func (m *multipart) copyHead(ctx context.Context, obj objstore.Object, n int64) 
 	if err := m.Begin(ctx); err != nil {
 		return nil, err
 	}
-	ranges := objstore.Ranges(n, min(copyPartSize*8, maxPartSize))
+	// At least four ranges (the store copies them in parallel), each
+	// at least 64 MiB and at most S3's 5 GiB part.
+	ranges := objstore.Ranges(n, min(max(n/4, 64<<20), maxPartSize))
 	parts := make([]objstore.Part, len(ranges))
 	errs := make([]error, len(ranges))
 	sem := make(chan struct{}, 4)

@@ -29,7 +29,7 @@ type fixture struct {
 	n      atomic.Int64
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	srv := testenv.StartS3(t)
 	cfg.Endpoint, cfg.Region, cfg.PathStyle = srv.Endpoint, srv.Region, true
@@ -42,7 +42,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 }
 
 // newBucket creates a fresh bucket on the server and returns its name.
-func (f *fixture) newBucketName(t *testing.T) string {
+func (f *fixture) newBucketName(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("case-%04d", f.n.Add(1))
 	if _, err := f.be.client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &name}); err != nil {
