@@ -54,6 +54,7 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./internal/e2e/
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./ftps/
 	$(GO) test -run '^$$' -bench . -benchtime 20000x ./internal/events/
+	$(GO) test -run '^$$' -bench BenchmarkResumeFirstByte -benchtime 1x ./backends/s3/
 
 clean:
 	rm -rf bin

@@ -67,8 +67,9 @@ type Bucket interface {
 	// Commit returns nil; then the whole object is, atomically. Abort (or
 	// cancelling ctx) discards everything staged and leaves no trace, not
 	// even unfinished multipart uploads. Writing to an existing directory
-	// returns ErrIsDir, from Create or from Commit.
-	Create(ctx context.Context, key string) (Writer, error)
+	// returns ErrIsDir, from Create or from Commit. opts say what the
+	// write carries besides its bytes (see CreateOptions).
+	Create(ctx context.Context, key string, opts CreateOptions) (Writer, error)
 
 	// Delete removes file key. A missing key returns ErrNotExist; a
 	// directory returns ErrIsDir.

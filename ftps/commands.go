@@ -68,6 +68,14 @@ func init() {
 		"SIZE": {handle: (*session).handleSIZE, login: true, arg: true},
 		"MDTM": {handle: (*session).handleMDTM, login: true, arg: true},
 		"REST": {handle: (*session).handleREST, login: true, arg: true},
+		"MFMT": {handle: (*session).handleMFMT, login: true, arg: true},
+
+		// Digests (draft-bryan-ftpext-hash, and the older X commands).
+		"HASH":    {handle: (*session).handleHASH, login: true, arg: true},
+		"XSHA256": {handle: hashVerb("sha256"), login: true, arg: true},
+		"XSHA1":   {handle: hashVerb("sha1"), login: true, arg: true},
+		"XMD5":    {handle: hashVerb("md5"), login: true, arg: true},
+		"XCRC":    {handle: hashVerb("crc32"), login: true, arg: true},
 
 		// Data connections (RFC 959, RFC 2428).
 		"PASV": {handle: (*session).handlePASV, login: true},

@@ -22,6 +22,8 @@ type Config struct {
 
 // ServerConfig holds limits and timeouts.
 type ServerConfig struct {
+	// Hash sets the digests recorded at upload and the read bound of HASH.
+	Hash HashConfig `yaml:"hash"`
 	// DataDir holds state the server creates itself, such as the
 	// self-signed certificate generated on first start.
 	DataDir string `yaml:"data_dir"`
@@ -153,6 +155,7 @@ func DefaultConfig() Config {
 			Banner:            "ftpsbridge ready",
 			LoginFailures:     LoginFailuresConfig{Max: 5, Window: 5 * time.Minute, Ban: 15 * time.Minute},
 			LoginCheckTimeout: 30 * time.Second,
+			Hash:              defaultHashConfig(),
 		},
 		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
 		Passive: PassiveConfig{PortRange: "50000-50099", ReplyDelay: time.Millisecond},
@@ -163,6 +166,9 @@ func DefaultConfig() Config {
 // Validate checks the configuration without touching the network or disk.
 func (c *Config) Validate() error {
 	s := c.Server
+	if err := s.Hash.validate(); err != nil {
+		return err
+	}
 	if s.IdleTimeout <= 0 {
 		return fielderr.New("server.idle_timeout", "must be positive")
 	}

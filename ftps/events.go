@@ -116,3 +116,12 @@ func loginFailReason(err error) string {
 	}
 	return "error" // a timeout, a shutdown, a store that did not answer
 }
+
+// checksumsOf gives an upload event the digests its recorder computed on
+// the stream, if digests are recorded (server.hash.record).
+func checksumsOf(rec *recorder) func() map[string]string {
+	if rec == nil {
+		return nil
+	}
+	return rec.sums
+}

@@ -39,8 +39,8 @@ type faultyBucket struct {
 	f *faultyBackend
 }
 
-func (b *faultyBucket) Create(ctx context.Context, key string) (backends.Writer, error) {
-	w, err := b.Bucket.Create(ctx, key)
+func (b *faultyBucket) Create(ctx context.Context, key string, opts backends.CreateOptions) (backends.Writer, error) {
+	w, err := b.Bucket.Create(ctx, key, opts)
 	if err != nil {
 		return nil, err
 	}

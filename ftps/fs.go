@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -23,7 +24,8 @@ type FileSystem interface {
 	// Create starts a staged upload to path. With offset > 0 (REST before
 	// STOR, or APPE with offset = current size) the first offset bytes of
 	// the existing file are kept and the client's data follows them.
-	Create(ctx context.Context, path string, offset int64) (backends.Writer, error)
+	// opts carry the uploader and the digests to record.
+	Create(ctx context.Context, path string, offset int64, opts backends.CreateOptions) (backends.Writer, error)
 	Delete(ctx context.Context, path string) error
 	Rename(ctx context.Context, from, to string) error
 	Mkdir(ctx context.Context, path string) error
@@ -97,6 +99,18 @@ type Authenticator interface {
 // enforces every permission itself.
 type Permissions struct {
 	List, Download, Upload, Overwrite, Delete, Rename, Mkdir bool
+}
+
+// FileDescriber is implemented by a FileSystem that keeps metadata with
+// files (recorded digests, for HASH).
+type FileDescriber interface {
+	Describe(ctx context.Context, path string) (backends.FileInfo, error)
+}
+
+// FileToucher is implemented by a FileSystem whose files' modification
+// times can be set (MFMT, SITE UTIME).
+type FileToucher interface {
+	SetModTime(ctx context.Context, path string, t time.Time) error
 }
 
 // PermissionReporter is implemented by a FileSystem that can say what the

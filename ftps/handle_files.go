@@ -220,13 +220,17 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	w, err := s.fs.Create(ctx, p, offset)
+	opts, rec := s.createOptions(offset)
+	w, err := s.fs.Create(ctx, p, offset, opts)
 	if err != nil {
 		cancel()
 		s.closeData()
 		s.emitRefused(verb, p, err)
 		s.replyErr(verb, p, err)
 		return
+	}
+	if rec != nil {
+		w = rec.wrap(w)
 	}
 	ascii, allo := s.ascii, s.allo
 	s.allo = 0
@@ -237,7 +241,7 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 		done = "Transfer complete; stored as " + uniqueName + "."
 	}
 	s.startTransfer(ctx, cancel, transferJob{
-		verb: verb, path: p, opening: opening, done: done, upload: true,
+		verb: verb, path: p, opening: opening, done: done, upload: true, checksums: checksumsOf(rec),
 		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
 			var dst io.Writer = w
 			lw := &lfWriter{w: w}

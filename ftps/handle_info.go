@@ -24,6 +24,7 @@ var features = []string{
 	"REST STREAM",
 	"TVFS",
 	"MLST type*;size*;modify*;perm*;",
+	"MFMT",
 }
 
 func (s *session) handleFEAT(string) {
@@ -32,6 +33,7 @@ func (s *session) handleFEAT(string) {
 	for _, f := range features {
 		b.WriteString(" " + f + "\n")
 	}
+	b.WriteString(" " + hashFeature(s.selectedHash().feat) + "\n")
 	b.WriteString("End")
 	s.reply(codeSystemStatus, b.String())
 }
@@ -44,6 +46,8 @@ func (s *session) handleOPTS(arg string) {
 		s.reply(codeOK, "UTF8 mode enabled.")
 	case "MLST":
 		s.setMLSTFacts(value)
+	case "HASH":
+		s.optsHash(value)
 	default:
 		s.reply(codeBadArguments, "Option not recognised.")
 	}
@@ -174,7 +178,9 @@ func (s *session) handleSITE(arg string) {
 	switch strings.ToUpper(sub) {
 	case "HELP":
 		s.reply(codeHelp, "SITE commands: HELP.\nEnd of SITE help.")
-	case "UTIME", "CHMOD", "CHOWN", "SYMLINK", "MFMT":
+	case "UTIME":
+		s.siteUTIME(strings.TrimSpace(arg)[len(sub):])
+	case "CHMOD", "CHOWN", "SYMLINK", "MFMT":
 		s.reply(codeNotImplemented, "SITE "+strings.ToUpper(sub)+" not supported: object storage keeps its own metadata.")
 	default:
 		s.reply(codeNotImplemented, "Unknown SITE command.")

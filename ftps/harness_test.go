@@ -218,7 +218,7 @@ func (ts *testServer) readObject(t testing.TB, key string) ([]byte, error) {
 // putObject writes a key straight into the bucket.
 func (ts *testServer) putObject(t testing.TB, key string, data []byte) {
 	t.Helper()
-	w, err := ts.bucket.Create(t.Context(), key)
+	w, err := ts.bucket.Create(t.Context(), key, backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

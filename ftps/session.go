@@ -28,14 +28,15 @@ const maxLoginFailures = 3
 
 // session is one control connection and its state (RFC 959 section 5.4).
 type session struct {
-	srv    *Server
-	id     uint64
-	mode   string // listener TLS mode
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	tlsCfg *tls.Config
-	start  time.Time
+	hashAlgo string // the algorithm OPTS HASH selected ("" is SHA-256)
+	srv      *Server
+	id       uint64
+	mode     string // listener TLS mode
+	log      *slog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+	tlsCfg   *tls.Config
+	start    time.Time
 
 	conn   net.Conn // the control connection, *tls.Conn once secured
 	reader *bufio.Reader

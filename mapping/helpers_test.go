@@ -38,7 +38,7 @@ func testBucket(t *testing.T, be *recordingBackend, name string) *recordingBucke
 // put stores an object directly in a bucket, bypassing any session.
 func put(t *testing.T, b backends.Bucket, key, data string) {
 	t.Helper()
-	w, err := b.Create(context.Background(), key)
+	w, err := b.Create(context.Background(), key, backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func listNames(t *testing.T, s ftps.FileSystem, dir string) ([]string, error) {
 
 // upload writes data to path through a session and commits it.
 func upload(s ftps.FileSystem, p string, offset int64, data string) error {
-	w, err := s.Create(context.Background(), p, offset)
+	w, err := s.Create(context.Background(), p, offset, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}

@@ -217,7 +217,7 @@ var fuzzWorldOnce = sync.OnceValues(func() (*fuzzWorld, error) {
 })
 
 func putErr(b backends.Bucket, key, data string) error {
-	w, err := b.Create(context.Background(), key)
+	w, err := b.Create(context.Background(), key, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ func TestMountPointsAreFixed(t *testing.T) {
 			wantErr(t, "rename onto", s.Rename(ctx, "/f", p), backends.ErrPermission)
 			_, err = s.Open(ctx, p, 0)
 			wantErr(t, "open", err, tc.open)
-			_, err = s.Create(ctx, p, 0)
+			_, err = s.Create(ctx, p, 0, backends.CreateOptions{})
 			wantErr(t, "create", err, tc.create)
 		})
 	}

@@ -45,9 +45,9 @@ func (r *recordingBucket) Open(ctx context.Context, key string, off int64) (io.R
 	return r.Bucket.Open(ctx, key, off)
 }
 
-func (r *recordingBucket) Create(ctx context.Context, key string) (backends.Writer, error) {
+func (r *recordingBucket) Create(ctx context.Context, key string, opts backends.CreateOptions) (backends.Writer, error) {
 	r.record(key)
-	return r.Bucket.Create(ctx, key)
+	return r.Bucket.Create(ctx, key, opts)
 }
 
 func (r *recordingBucket) Delete(ctx context.Context, key string) error {

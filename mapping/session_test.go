@@ -125,7 +125,7 @@ func TestDeniedTouchesNothing(t *testing.T) {
 	_, ops["stat"] = s.Stat(ctx, "/file")
 	_, ops["list"] = s.List(ctx, "/")
 	_, ops["open"] = s.Open(ctx, "/file", 0)
-	_, ops["create"] = s.Create(ctx, "/file", 0)
+	_, ops["create"] = s.Create(ctx, "/file", 0, backends.CreateOptions{})
 	ops["mkdir"] = s.Mkdir(ctx, "/new")
 	ops["delete"] = s.Delete(ctx, "/file")
 	ops["rmdir"] = s.Rmdir(ctx, "/empty")

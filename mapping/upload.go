@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
@@ -14,16 +13,18 @@ import (
 // an existing one also needs "overwrite". With offset > 0 (REST+STOR or
 // APPE) the upload resumes an existing file: that needs "overwrite" too,
 // since the stored object is replaced, and the first offset bytes of the
-// old object are copied into the new one before the client's data.
-func (s *Session) Create(ctx context.Context, p string, offset int64) (backends.Writer, error) {
-	w, err := s.create(ctx, p, offset)
+// old object are kept in the new one before the client's data (by the
+// store, server side where it can: see backends.CreateOptions.Keep).
+// opts carry the uploader and the digests; Keep is set from offset.
+func (s *Session) Create(ctx context.Context, p string, offset int64, opts backends.CreateOptions) (backends.Writer, error) {
+	w, err := s.create(ctx, p, offset, opts)
 	if err != nil {
 		return nil, pathErr("create", p, err)
 	}
 	return w, nil
 }
 
-func (s *Session) create(ctx context.Context, p string, offset int64) (backends.Writer, error) {
+func (s *Session) create(ctx context.Context, p string, offset int64, opts backends.CreateOptions) (backends.Writer, error) {
 	if offset < 0 {
 		return nil, fmt.Errorf("negative offset: %w", backends.ErrInvalid)
 	}
@@ -54,18 +55,14 @@ func (s *Session) create(ctx context.Context, p string, offset int64) (backends.
 	if err := checkExisting(ctx, t, offset); err != nil {
 		return nil, err
 	}
-	w, err := t.mount.Bucket.Create(ctx, t.key)
+	opts.Keep = offset
+	w, err := t.mount.Bucket.Create(ctx, t.key, opts)
 	if err != nil {
 		return nil, err
 	}
 	if s.rules.maxBytes > 0 {
-		w = &limitedWriter{Writer: w, max: s.rules.maxBytes}
-	}
-	if offset > 0 {
-		if err := copyHead(ctx, t, w, offset); err != nil {
-			_ = w.Abort()
-			return nil, err
-		}
+		// The kept head counts: the limit is on the stored file.
+		w = &limitedWriter{Writer: w, max: s.rules.maxBytes, written: offset}
 	}
 	return w, nil
 }
@@ -94,23 +91,6 @@ func checkExisting(ctx context.Context, t target, offset int64) error {
 			offset, e.Size, backends.ErrInvalid)
 	}
 	return nil
-}
-
-// copyHead streams the first n bytes of the existing object into w, with
-// the fixed-size buffer of io.CopyN, so resuming a large file costs no
-// more memory than a small one.
-func copyHead(ctx context.Context, t target, w io.Writer, n int64) error {
-	r, err := t.mount.Bucket.Open(ctx, t.key, 0)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	copied, err := io.CopyN(w, r, n)
-	if errors.Is(err, io.EOF) {
-		// The file shrank between Stat and Open.
-		return fmt.Errorf("file has only %d bytes, cannot resume at %d: %w", copied, n, backends.ErrInvalid)
-	}
-	return err
 }
 
 // limitedWriter enforces upload_max_bytes on a staged upload. The bytes

@@ -33,7 +33,7 @@ func TestUploadMaxBytes(t *testing.T) {
 	// One byte over, in one write or across several: the write fails and
 	// nothing is stored, even if the caller tries to commit anyway.
 	for _, chunks := range [][]string{{"0123456789x"}, {"01234", "56789", "x"}} {
-		w, err := fs.Create(ctx, "/big", 0)
+		w, err := fs.Create(ctx, "/big", 0, backends.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestUploadMaxBytes(t *testing.T) {
 	if data, _ := get(t, b, "acme/ten"); data != "0123456789" {
 		t.Fatalf("failed resume changed the file to %q", data)
 	}
-	_, err := fs.Create(ctx, "/ten", 11)
+	_, err := fs.Create(ctx, "/ten", 11, backends.CreateOptions{})
 	wantErr(t, "resume offset past the limit", err, ftps.ErrFileTooLarge)
 }
 

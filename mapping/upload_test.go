@@ -1,9 +1,6 @@
 package mapping
 
 import (
-	"context"
-	"errors"
-	"io"
 	"strings"
 	"testing"
 
@@ -52,78 +49,3 @@ func TestCreateResume(t *testing.T) {
 		})
 	}
 }
-
-func TestCreateResumeAbortsOnCopyFailure(t *testing.T) {
-	inner := testBucket(t, newTestBackend(), "")
-	put(t, inner, "u/f", "0123456789")
-	b := &flakyBucket{Bucket: inner}
-	s := session(t, b, "u", PermAll)
-	_, err := s.Create(context.Background(), "/f", 8)
-	if !errors.Is(err, errFlaky) {
-		t.Fatalf("Create = %v, want the read error", err)
-	}
-	if b.w == nil || !b.w.aborted || b.w.committed {
-		t.Fatalf("writer not aborted: %+v", b.w)
-	}
-	if data, _ := get(t, inner, "u/f"); data != "0123456789" {
-		t.Fatalf("original changed to %q", data)
-	}
-}
-
-func TestCreateResumeFileShrank(t *testing.T) {
-	inner := testBucket(t, newTestBackend(), "")
-	put(t, inner, "u/f", "0123456789")
-	b := &flakyBucket{Bucket: inner, short: true}
-	s := session(t, b, "u", PermAll)
-	_, err := s.Create(context.Background(), "/f", 8)
-	wantErr(t, "create", err, backends.ErrInvalid)
-	if b.w == nil || !b.w.aborted {
-		t.Fatal("writer not aborted")
-	}
-}
-
-var errFlaky = errors.New("connection reset")
-
-// flakyBucket serves reads that fail after a few bytes (or end early,
-// with short) and tracks the writer it hands out.
-type flakyBucket struct {
-	backends.Bucket
-	short bool
-	w     *trackingWriter
-}
-
-func (b *flakyBucket) Open(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
-	r, err := b.Bucket.Open(ctx, key, off)
-	if err != nil {
-		return nil, err
-	}
-	var rest io.Reader = iotestErr{}
-	if b.short {
-		rest = strings.NewReader("")
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(io.LimitReader(r, 3), rest), r}, nil
-}
-
-type iotestErr struct{}
-
-func (iotestErr) Read([]byte) (int, error) { return 0, errFlaky }
-
-func (b *flakyBucket) Create(ctx context.Context, key string) (backends.Writer, error) {
-	w, err := b.Bucket.Create(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	b.w = &trackingWriter{Writer: w}
-	return b.w, nil
-}
-
-type trackingWriter struct {
-	backends.Writer
-	aborted, committed bool
-}
-
-func (w *trackingWriter) Abort() error  { w.aborted = true; return w.Writer.Abort() }
-func (w *trackingWriter) Commit() error { w.committed = true; return w.Writer.Commit() }

@@ -25,7 +25,7 @@ func newMemBucket() backends.Bucket {
 
 func put(t *testing.T, b backends.Bucket, key string) {
 	t.Helper()
-	w, err := b.Create(t.Context(), key)
+	w, err := b.Create(t.Context(), key, backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestRenameDirectoryRules(t *testing.T) {
 func TestWriteAfterCancel(t *testing.T) {
 	b := newMemBucket()
 	ctx, cancel := context.WithCancel(t.Context())
-	w, err := b.Create(ctx, "f")
+	w, err := b.Create(ctx, "f", backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestWriteAfterCancel(t *testing.T) {
 func TestCreateCancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := newMemBucket().Create(ctx, "f"); !errors.Is(err, context.Canceled) {
+	if _, err := newMemBucket().Create(ctx, "f", backends.CreateOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Create with a cancelled context = %v", err)
 	}
 }

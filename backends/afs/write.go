@@ -24,7 +24,19 @@ const createAttempts = 3
 // the same directory, hence on the same file system, so that Commit's
 // rename is atomic). Missing parents are created now, because the
 // temporary file needs them, and removed again by Abort if still empty.
-func (b *bucket) Create(ctx context.Context, key string) (backends.Writer, error) {
+func (b *bucket) Create(ctx context.Context, key string, opts backends.CreateOptions) (backends.Writer, error) {
+	w, err := b.create(ctx, key)
+	if err != nil || opts.Keep == 0 {
+		return w, err
+	}
+	if err := b.keepHead(key, w, opts.Keep); err != nil {
+		_ = w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (b *bucket) create(ctx context.Context, key string) (*writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

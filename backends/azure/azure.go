@@ -111,7 +111,7 @@ func (b *backend) Bucket(name string) (backends.Bucket, error) {
 	if len(name) < 3 || len(name) > 63 || !containerName.MatchString(name) {
 		return nil, fmt.Errorf("azure: invalid container name %q (3 to 63 lower-case letters, digits and single dashes): %w", name, backends.ErrInvalid)
 	}
-	return objstore.NewBucket(b.store(name), objstore.Options{ListPageSize: b.cfg.ListPageSize, Rename: b.cfg.DirRename, Download: b.cfg.Download}), nil
+	return objstore.NewBucket(b.store(name), objstore.Options{ListPageSize: b.cfg.ListPageSize, Rename: b.cfg.DirRename, Download: b.cfg.Download, Metadata: b.cfg.Metadata}), nil
 }
 
 // store is the raw objstore.Store of container name.

@@ -316,7 +316,7 @@ func testMultiBlock(t *testing.T, f *fixture) {
 func testWriterMultiBlock(t *testing.T, f *fixture) {
 	s := f.newStore(t)
 	want := pattern(testBlockSize*5/2, 7)
-	w, err := s.Create(t.Context(), "big")
+	w, err := s.Create(t.Context(), "big", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func testAbort(t *testing.T, f *fixture) {
 	}
 
 	// Through the writer, with blocks in flight.
-	w, err := s.Create(t.Context(), "written")
+	w, err := s.Create(t.Context(), "written", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func testAbort(t *testing.T, f *fixture) {
 
 	// Aborting an overwrite keeps the old file whole.
 	old := putWhole(t, s, "kept", []byte("the old content"))
-	w, err = s.Create(t.Context(), "kept")
+	w, err = s.Create(t.Context(), "kept", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +494,7 @@ func testCopyAsync(t *testing.T, f *fixture) {
 	maxSyncCopySize = 1 << 10
 	s := f.newStore(t)
 	data := pattern(testBlockSize*3/2, 5)
-	w, err := s.Create(t.Context(), "src")
+	w, err := s.Create(t.Context(), "src", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +534,7 @@ func testTrailingDot(t *testing.T, f *fixture) {
 	s := f.newStore(t)
 	putWhole(t, s, "a/b", []byte("not me"))
 	for _, key := range []string{"a./b", "a/b.", "x..."} {
-		_, err := s.Create(t.Context(), key)
+		_, err := s.Create(t.Context(), key, objstore.WriteOptions{})
 		wantKind(t, err, fmt.Sprintf("Create(%q)", key), backends.ErrInvalid)
 		wantKind(t, s.PutEmpty(t.Context(), key+"/"), fmt.Sprintf("PutEmpty(%q)", key+"/"), backends.ErrInvalid)
 		checkMissing(t, s, key)
@@ -545,7 +545,7 @@ func testTrailingDot(t *testing.T, f *fixture) {
 	if got := readAll(t, s, "a/b", 0, ""); string(got) != "not me" {
 		t.Errorf("a/b = %q", got)
 	}
-	_, err := s.Create(t.Context(), strings.Repeat("n", 1025))
+	_, err := s.Create(t.Context(), strings.Repeat("n", 1025), objstore.WriteOptions{})
 	wantKind(t, err, "Create of a 1025-character name", backends.ErrInvalid)
 }
 
@@ -649,8 +649,11 @@ func TestErrors(t *testing.T) {
 func TestConformance(t *testing.T) {
 	f := newFixture(t, Config{BlockSize: testBlockSize, UploadConcurrency: 4, ListPageSize: 100,
 		Download: objstore.Download{DownloadConcurrency: 3, DownloadPartSize: 1 << 20}})
+	var current atomic.Value
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
-		b, err := f.be.Bucket(f.newContainer(t))
+		name := f.newContainer(t)
+		current.Store(name)
+		b, err := f.be.Bucket(name)
 		if err != nil {
 			t.Fatalf("Bucket: %v", err)
 		}
@@ -659,6 +662,20 @@ func TestConformance(t *testing.T) {
 		PartSize:           testBlockSize,
 		FileAndDirSameName: true,
 		ListPageSize:       100,
+		ListsModTime:       true,
+		// Through the SDK's Get Blob Properties (names come back in
+		// the headers' case: lower-cased here, as the driver does).
+		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {
+			props, err := f.be.service.NewContainerClient(current.Load().(string)).NewBlobClient(key).GetProperties(t.Context(), nil)
+			if err != nil {
+				t.Fatalf("GetProperties(%s): %v", key, err)
+			}
+			out := map[string]string{}
+			for k, v := range props.Metadata {
+				out[strings.ToLower(k)] = *v
+			}
+			return out
+		},
 		// No PendingUploads: Azure has no unfinished upload object to
 		// count; the store tests check that an aborted upload leaves no
 		// blob.

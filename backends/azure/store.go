@@ -95,15 +95,17 @@ func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
 		return objstore.Object{}, err
 	}
 	return objstore.Object{
-		Key:     key,
-		Size:    deref(props.ContentLength),
-		ModTime: deref(props.LastModified),
-		Version: string(deref(props.ETag)),
+		Key:      key,
+		Size:     deref(props.ContentLength),
+		ModTime:  deref(props.LastModified),
+		Version:  string(deref(props.ETag)),
+		Metadata: fromAzure(props.Metadata),
 	}, nil
 }
 
 func (s *store) List(ctx context.Context, prefix, token string, limit int) (objstore.Page, error) {
-	opts := &container.ListBlobsHierarchyOptions{}
+	// Metadata is listed for the modification times MFMT records.
+	opts := &container.ListBlobsHierarchyOptions{Include: container.ListBlobsInclude{Metadata: true}}
 	if prefix != "" {
 		opts.Prefix = &prefix
 	}
@@ -133,6 +135,7 @@ func (s *store) List(ctx context.Context, prefix, token string, limit int) (objs
 				o.ModTime = deref(p.LastModified)
 				o.Version = string(deref(p.ETag))
 			}
+			o.Metadata = fromAzure(item.Metadata)
 			page.Objects = append(page.Objects, o)
 		}
 		page.Prefixes = make([]string, 0, len(seg.BlobPrefixes))
@@ -203,7 +206,7 @@ func (s *store) PutEmpty(ctx context.Context, key string) error {
 	return done(err)
 }
 
-func (s *store) Create(ctx context.Context, key string) (backends.Writer, error) {
+func (s *store) Create(ctx context.Context, key string, opts objstore.WriteOptions) (backends.Writer, error) {
 	if p := nameProblem(key); p != "" {
 		return nil, unstorable("upload", key, p)
 	}
@@ -212,14 +215,25 @@ func (s *store) Create(ctx context.Context, key string) (backends.Writer, error)
 		key:    key,
 		blob:   s.container.NewBlockBlobClient(key),
 		prefix: newBlockPrefix(),
+		meta:   opts.Metadata,
+		final:  opts.Final,
 	}
-	return objstore.NewPartWriter(ctx, up, objstore.PartOptions{
+	popts := objstore.PartOptions{
 		PartSize:    int64(s.cfg.BlockSize),
 		Concurrency: s.cfg.UploadConcurrency,
 		MaxParts:    maxBlocks,
 		MaxPartSize: maxBlockSize,
 		PartTimeout: s.cfg.PartTimeout,
-	}), nil
+	}
+	if opts.KeepBytes >= objstore.MinServerCopy {
+		staged, err := up.copyHead(ctx, opts.Keep, opts.KeepBytes)
+		if err != nil {
+			return nil, err
+		}
+		popts.Staged = staged
+		return objstore.NewPartWriter(ctx, up, popts), nil
+	}
+	return objstore.CreateWithHead(ctx, s, objstore.NewPartWriter(ctx, up, popts), opts)
 }
 
 // newBlockPrefix returns 32 random hex digits: unique per upload, and

@@ -24,6 +24,17 @@ type blockUpload struct {
 	// two uploads to one blob at once never stage blocks under the same
 	// ID (one would otherwise commit the other's data).
 	prefix string
+	// meta is stored with the blob; final adds the digests at commit.
+	meta  map[string]string
+	final func() map[string]string
+}
+
+// metadata is what the blob gets when it is committed.
+func (u *blockUpload) metadata() map[string]*string {
+	if u.final != nil {
+		return toAzure(objstore.Merged(u.meta, u.final()))
+	}
+	return toAzure(u.meta)
 }
 
 // blockID is the base64 of prefix-NNNNN: one length for every block
@@ -41,6 +52,7 @@ func (u *blockUpload) PutWhole(ctx context.Context, data []byte) error {
 	sum := md5.Sum(data)
 	_, err := u.blob.Upload(ctx, streaming.NopCloser(bytes.NewReader(data)), &blockblob.UploadOptions{
 		TransactionalValidation: blob.TransferValidationTypeMD5(sum[:]),
+		Metadata:                u.metadata(),
 	})
 	return classify("upload", u.key, err)
 }
@@ -69,7 +81,7 @@ func (u *blockUpload) Complete(ctx context.Context, parts []objstore.Part) error
 	for i, p := range parts {
 		ids[i] = p.ID
 	}
-	_, err := u.blob.CommitBlockList(ctx, ids, nil)
+	_, err := u.blob.CommitBlockList(ctx, ids, &blockblob.CommitBlockListOptions{Metadata: u.metadata()})
 	return classify("upload", u.key, err)
 }
 

@@ -28,7 +28,7 @@ func put(t *testing.T, b backends.Bucket, key string, data []byte) {
 // tryPut is put returning the error, for cases where failure is expected.
 func tryPut(t *testing.T, b backends.Bucket, key string, data []byte) error {
 	t.Helper()
-	w, err := b.Create(t.Context(), key)
+	w, err := b.Create(t.Context(), key, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func fillRandom(r *rand.Rand, p []byte) {
 // memory, returning their SHA-256.
 func putStream(t *testing.T, b backends.Bucket, key string, size int64, seed uint64) [32]byte {
 	t.Helper()
-	w, err := b.Create(t.Context(), key)
+	w, err := b.Create(t.Context(), key, backends.CreateOptions{})
 	if err != nil {
 		t.Fatalf("Create(%q): %v", key, err)
 	}

@@ -44,7 +44,7 @@ func hostileCalls(t *testing.T, b backends.Bucket, key string) func(yield func(s
 		if oerr == nil {
 			r.Close()
 		}
-		w, cerr := b.Create(ctx, key)
+		w, cerr := b.Create(ctx, key, backends.CreateOptions{})
 		if cerr == nil {
 			w.Abort()
 		}

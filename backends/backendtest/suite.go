@@ -36,6 +36,13 @@ type Options struct {
 	// the bucket of the running case; the suite expects 0 after Abort
 	// and after a cancelled write.
 	PendingUploads func(t *testing.T) int
+	// RawMetadata, when set, reads key's user metadata straight through
+	// the store's own SDK (keys lower-cased): the suite checks that what
+	// the driver records is really on the object.
+	RawMetadata func(t *testing.T, b backends.Bucket, key string) map[string]string
+	// ListsModTime says List reports the times SetModTime sets (not S3,
+	// whose listings carry no user metadata).
+	ListsModTime bool
 }
 
 const defaultPartSize = 5 << 20
@@ -52,6 +59,7 @@ func Run(t *testing.T, newBucket func(t *testing.T) backends.Bucket, opts Option
 	groups := [][]testCase{
 		roundTripCases, nameCases, listCases, readCases,
 		writeCases, renameCases, failureCases, dirCases,
+		resumeCases, metadataCases,
 	}
 	for _, group := range groups {
 		for _, c := range group {

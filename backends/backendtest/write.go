@@ -22,7 +22,7 @@ var writeCases = []testCase{
 // create starts a writer and writes data to it, without committing.
 func create(t *testing.T, ctx context.Context, b backends.Bucket, key string, data []byte) backends.Writer {
 	t.Helper()
-	w, err := b.Create(ctx, key)
+	w, err := b.Create(ctx, key, backends.CreateOptions{})
 	if err != nil {
 		t.Fatalf("Create(%q): %v", key, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/storage"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 	"github.com/ftpsbridge/ftpsbridge/internal/faultproxy"
 	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
@@ -59,7 +60,7 @@ func startServerAt(t *testing.T, srv *testenv.GCSServer, cfg Config) *testServer
 }
 
 func (f *faultFixture) upload(t *testing.T, key string, data []byte) error {
-	w, err := f.store.Create(t.Context(), key)
+	w, err := f.store.Create(t.Context(), key, objstore.WriteOptions{})
 	if err != nil {
 		return err
 	}

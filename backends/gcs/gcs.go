@@ -88,7 +88,7 @@ func (b *backend) Bucket(name string) (backends.Bucket, error) {
 	if name == "" {
 		return nil, fmt.Errorf("gcs backends need a bucket: %w", backends.ErrInvalid)
 	}
-	return objstore.NewBucket(b.store(name), objstore.Options{ListPageSize: b.cfg.ListPageSize, Rename: b.cfg.DirRename, Download: b.cfg.Download}), nil
+	return objstore.NewBucket(b.store(name), objstore.Options{ListPageSize: b.cfg.ListPageSize, Rename: b.cfg.DirRename, Download: b.cfg.Download, Metadata: b.cfg.Metadata}), nil
 }
 
 // store returns the raw store over bucket name.

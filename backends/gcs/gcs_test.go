@@ -60,13 +60,24 @@ func TestConformance(t *testing.T) {
 	s := startServer(t, Config{ChunkSize: testChunkSize, ListPageSize: 100,
 		DirRename: objstore.DirRename{RenameDirectories: true},
 		Download:  objstore.Download{DownloadConcurrency: 3, DownloadPartSize: 1 << 20}})
+	var current atomic.Value
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
-		b, err := s.be.Bucket(s.newBucketName(t))
+		name := s.newBucketName(t)
+		current.Store(name)
+		b, err := s.be.Bucket(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return b
-	}, backendtest.Options{PartSize: testChunkSize, FileAndDirSameName: true, ListPageSize: 100, RenamesDirectories: true})
+	}, backendtest.Options{PartSize: testChunkSize, FileAndDirSameName: true, ListPageSize: 100, RenamesDirectories: true,
+		ListsModTime: true,
+		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {
+			attrs, err := s.be.client.Bucket(current.Load().(string)).Object(key).Attrs(t.Context())
+			if err != nil {
+				t.Fatalf("Attrs(%s): %v", key, err)
+			}
+			return attrs.Metadata
+		}})
 }
 
 func TestStore(t *testing.T) {
@@ -104,7 +115,7 @@ func TestStore(t *testing.T) {
 // upload stores data at key through Create and Commit.
 func upload(t *testing.T, st *store, key string, data []byte) objstore.Object {
 	t.Helper()
-	w, err := st.Create(t.Context(), key)
+	w, err := st.Create(t.Context(), key, objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +277,7 @@ func testGetPinned(t *testing.T, st *store) {
 
 func testCreateCommit(t *testing.T, st *store) {
 	data := pattern(2*chunkQuantum+chunkQuantum/2, 2)
-	w, err := st.Create(t.Context(), "up")
+	w, err := st.Create(t.Context(), "up", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +297,7 @@ func testCreateCommit(t *testing.T, st *store) {
 
 func testCreateAbort(t *testing.T, st *store) {
 	for _, size := range []int{10, 3 * chunkQuantum} {
-		w, err := st.Create(t.Context(), "aborted")
+		w, err := st.Create(t.Context(), "aborted", objstore.WriteOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,7 +317,7 @@ func testCreateAbort(t *testing.T, st *store) {
 
 func testCreateCancel(t *testing.T, st *store) {
 	ctx, cancel := context.WithCancel(t.Context())
-	w, err := st.Create(ctx, "cancelled")
+	w, err := st.Create(ctx, "cancelled", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +332,7 @@ func testCreateCancel(t *testing.T, st *store) {
 }
 
 func testWriterCallsAfterEnd(t *testing.T, st *store) {
-	w, err := st.Create(t.Context(), "k")
+	w, err := st.Create(t.Context(), "k", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +353,7 @@ func testWriterCallsAfterEnd(t *testing.T, st *store) {
 		t.Errorf("after Abort following Commit: %q, %v", got, err)
 	}
 
-	w, err = st.Create(t.Context(), "gone")
+	w, err = st.Create(t.Context(), "gone", objstore.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

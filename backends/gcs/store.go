@@ -23,7 +23,8 @@ var _ objstore.Store = (*store)(nil)
 
 // listAttrs are the only object fields a listing asks for (prefixes come
 // regardless): a page of names costs far less than a page of full metadata.
-var listAttrs = []string{"Name", "Size", "Updated", "Generation"}
+// Metadata is listed for the modification times MFMT records.
+var listAttrs = []string{"Name", "Size", "Updated", "Generation", "Metadata"}
 
 // store is objstore.Store over one GCS bucket.
 type store struct {
@@ -63,10 +64,11 @@ func toObject(a *storage.ObjectAttrs) objstore.Object {
 		mod = a.Created
 	}
 	return objstore.Object{
-		Key:     a.Name,
-		Size:    a.Size,
-		ModTime: mod,
-		Version: strconv.FormatInt(a.Generation, 10),
+		Key:      a.Name,
+		Size:     a.Size,
+		ModTime:  mod,
+		Version:  strconv.FormatInt(a.Generation, 10),
+		Metadata: objstore.LowerKeys(a.Metadata),
 	}
 }
 
@@ -256,10 +258,19 @@ func (s *store) PutEmpty(ctx context.Context, key string) error {
 	return classify(ctx, "put", key, w.Close())
 }
 
-func (s *store) Create(ctx context.Context, key string) (backends.Writer, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	w := s.newWriter(ctx, key)
-	return &objectWriter{w: w, ctx: ctx, cancel: cancel, key: key, commitTimeout: s.chunkTimeout}, nil
+func (s *store) Create(ctx context.Context, key string, opts objstore.WriteOptions) (backends.Writer, error) {
+	if opts.KeepBytes >= objstore.MinServerCopy {
+		return s.createComposed(ctx, key, opts)
+	}
+	return objstore.CreateWithHead(ctx, s, s.createWriter(ctx, key, opts), opts)
+}
+
+// createWriter is the staged upload of a new object at key.
+func (s *store) createWriter(ctx context.Context, key string, opts objstore.WriteOptions) *objectWriter {
+	wctx, cancel := context.WithCancelCause(ctx)
+	w := s.newWriter(wctx, key)
+	w.Metadata = opts.Metadata
+	return &objectWriter{w: w, ctx: wctx, cancel: cancel, key: key, commitTimeout: s.chunkTimeout, s: s, final: opts.Final, parent: ctx}
 }
 
 // newWriter returns the SDK writer for a new generation of key.

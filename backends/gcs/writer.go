@@ -3,6 +3,7 @@ package gcs
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -41,6 +42,14 @@ type objectWriter struct {
 	// transfer timeout covers only the chunks of a resumable session,
 	// not the single request of a file shorter than one chunk.
 	commitTimeout time.Duration
+
+	// s and final add the digests to the object once it is finalized:
+	// the SDK sends the metadata when the upload starts.
+	s     *store
+	final func() map[string]string
+	// parent is the context Create was given (ctx is cancelled when
+	// the upload ends).
+	parent context.Context
 
 	mu    sync.Mutex
 	state writerState
@@ -88,10 +97,29 @@ func (o *objectWriter) Commit() error {
 	// The upload is over either way; release the context's resources.
 	o.cancel(context.Canceled)
 
+	if err == nil && o.final != nil {
+		o.addDigests()
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.state, o.err = committed, err
 	return err
+}
+
+// addDigests patches the digests into the finalized object's metadata,
+// pinned to its generation. A failure is logged, not returned: the
+// object is whole, and HASH then reads it instead.
+func (o *objectWriter) addDigests() {
+	attrs := o.w.Attrs()
+	if attrs == nil {
+		return
+	}
+	obj := toObject(attrs)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(o.ctx), o.s.requestTimeout)
+	defer cancel()
+	if err := o.s.UpdateMetadata(ctx, obj, o.final()); err != nil {
+		slog.Warn("upload committed, but its digests could not be recorded", "key", o.key, "err", err)
+	}
 }
 
 // Abort discards the upload. It is harmless after Commit returned, and a

@@ -31,7 +31,7 @@ func readString(t *testing.T, path string) string {
 
 func putString(t *testing.T, b backends.Bucket, key, content string) {
 	t.Helper()
-	w, err := b.Create(t.Context(), key)
+	w, err := b.Create(t.Context(), key, backends.CreateOptions{})
 	if err != nil {
 		t.Fatalf("Create(%q): %v", key, err)
 	}

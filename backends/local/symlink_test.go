@@ -97,7 +97,7 @@ func checkEscapesRefused(t *testing.T, b backends.Bucket) {
 	refused("Rmdir(rel-dir)", b.Rmdir(ctx, "rel-dir"))
 	refused("Rename(abs-dir/secret, stolen)", b.Rename(ctx, "abs-dir/secret", "stolen"))
 	refused("Rename(plain, rel-dir/planted)", b.Rename(ctx, "plain", "rel-dir/planted"))
-	w, err := b.Create(ctx, "abs-dir/planted")
+	w, err := b.Create(ctx, "abs-dir/planted", backends.CreateOptions{})
 	if err == nil {
 		w.Write([]byte("planted"))
 		err = w.Commit()

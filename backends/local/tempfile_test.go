@@ -35,7 +35,7 @@ func tempFiles(t *testing.T, dir string) []string {
 func TestTempFilesHidden(t *testing.T) {
 	b, root := newBucket(t, "")
 	ctx := t.Context()
-	w, err := b.Create(ctx, "d/f")
+	w, err := b.Create(ctx, "d/f", backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestTempFilesHidden(t *testing.T) {
 	if err := b.Delete(ctx, key); !errors.Is(err, backends.ErrInvalid) {
 		t.Errorf("Delete(%q) = %v, want ErrInvalid", key, err)
 	}
-	if _, err := b.Create(ctx, key); !errors.Is(err, backends.ErrInvalid) {
+	if _, err := b.Create(ctx, key, backends.CreateOptions{}); !errors.Is(err, backends.ErrInvalid) {
 		t.Errorf("Create(%q) = %v, want ErrInvalid", key, err)
 	}
 	if err := b.Rmdir(ctx, "d"); !errors.Is(err, backends.ErrNotEmpty) {
@@ -66,7 +66,7 @@ func TestTempFilesHidden(t *testing.T) {
 	if tmps := tempFiles(t, filepath.Join(root, "d")); len(tmps) != 0 {
 		t.Errorf("staged files after Commit: %q", tmps)
 	}
-	w, _ = b.Create(ctx, "e/f")
+	w, _ = b.Create(ctx, "e/f", backends.CreateOptions{})
 	w.Write([]byte("x"))
 	w.Abort()
 	if _, err := os.Stat(filepath.Join(root, "e")); !errors.Is(err, os.ErrNotExist) {
@@ -100,7 +100,7 @@ func TestStaleTempSwept(t *testing.T) {
 func TestCancelRemovesTemp(t *testing.T) {
 	b, root := newBucket(t, "")
 	ctx, cancel := context.WithCancel(t.Context())
-	w, err := b.Create(ctx, "f")
+	w, err := b.Create(ctx, "f", backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestBucketsAreDirectories(t *testing.T) {
 	a, _ := be.Bucket("a")
 	b, _ := be.Bucket("b")
 	root, _ := be.Bucket("")
-	w, err := a.Create(t.Context(), "f")
+	w, err := a.Create(t.Context(), "f", backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

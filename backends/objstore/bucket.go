@@ -23,6 +23,8 @@ type Options struct {
 	Rename DirRename
 	// Download sets parallel ranged reads of one download.
 	Download Download
+	// Metadata says what is recorded with each object.
+	Metadata Metadata
 }
 
 const defaultReadStallTimeout = time.Minute
@@ -114,7 +116,7 @@ func (b *bucket) probeDir(ctx context.Context, dir string) (exists bool, marker 
 }
 
 func fileEntry(o Object) backends.Entry {
-	return backends.Entry{Name: baseName(o.Key), Size: o.Size, ModTime: o.ModTime}
+	return backends.Entry{Name: baseName(o.Key), Size: o.Size, ModTime: modTime(o)}
 }
 
 func dirEntry(name string, marker Object) backends.Entry {
@@ -188,7 +190,7 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 	return newReader(ctx, b.s, obj, offset, obj.Size, b.opts.ReadStallTimeout)
 }
 
-func (b *bucket) Create(ctx context.Context, key string) (backends.Writer, error) {
+func (b *bucket) Create(ctx context.Context, key string, opts backends.CreateOptions) (backends.Writer, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
@@ -202,8 +204,12 @@ func (b *bucket) Create(ctx context.Context, key string) (backends.Writer, error
 	if exists {
 		return nil, fmt.Errorf("%q: %w", key, backends.ErrIsDir)
 	}
+	wopts, err := b.writeOptions(ctx, key, opts)
+	if err != nil {
+		return nil, err
+	}
 	b.forget(ctx)
-	w, err := b.s.Create(ctx, key)
+	w, err := b.s.Create(ctx, key, wopts)
 	if err != nil {
 		return nil, err
 	}

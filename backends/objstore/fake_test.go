@@ -44,6 +44,7 @@ func (s *fakeStore) injected(op, key string) error {
 type fakeObject struct {
 	data    []byte
 	mod     time.Time
+	meta    map[string]string
 	version string
 }
 
@@ -58,7 +59,7 @@ func (s *fakeStore) Head(_ context.Context, key string) (Object, error) {
 	if !ok {
 		return Object{}, fmt.Errorf("%q: %w", key, backends.ErrNotExist)
 	}
-	return Object{Key: key, Size: int64(len(o.data)), ModTime: o.mod, Version: o.version}, nil
+	return Object{Key: key, Size: int64(len(o.data)), ModTime: o.mod, Version: o.version, Metadata: o.meta}, nil
 }
 
 func (s *fakeStore) List(_ context.Context, prefix, token string, limit int) (Page, error) {
@@ -125,17 +126,31 @@ func (s *fakeStore) Get(_ context.Context, key string, offset, length int64, ver
 	return io.NopCloser(bytes.NewReader(data)), nil
 }
 
-func (s *fakeStore) put(key string, data []byte) {
+func (s *fakeStore) put(key string, data []byte) { s.putMeta(key, data, nil) }
+
+func (s *fakeStore) putMeta(key string, data []byte, meta map[string]string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.version++
-	s.objects[key] = fakeObject{data: data, mod: time.Now(), version: fmt.Sprint(s.version)}
+	s.objects[key] = fakeObject{data: data, mod: time.Now(), meta: meta, version: fmt.Sprint(s.version)}
 }
 
 func (s *fakeStore) PutEmpty(_ context.Context, key string) error { s.put(key, nil); return nil }
 
-func (s *fakeStore) Create(ctx context.Context, key string) (backends.Writer, error) {
-	return NewPartWriter(ctx, &fakeUpload{s: s, key: key}, s.opts), nil
+func (s *fakeStore) Create(ctx context.Context, key string, opts WriteOptions) (backends.Writer, error) {
+	return CreateWithHead(ctx, s, NewPartWriter(ctx, &fakeUpload{s: s, key: key, wopts: opts}, s.opts), opts)
+}
+
+func (s *fakeStore) UpdateMetadata(_ context.Context, obj Object, set map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, ok := s.objects[obj.Key]
+	if !ok || o.version != obj.Version {
+		return fmt.Errorf("update metadata: %w", backends.ErrTransient)
+	}
+	o.meta = Merged(o.meta, set)
+	s.objects[obj.Key] = o
+	return nil
 }
 
 func (s *fakeStore) Copy(_ context.Context, src Object, dst string) error {
@@ -148,7 +163,7 @@ func (s *fakeStore) Copy(_ context.Context, src Object, dst string) error {
 	if !ok || o.version != src.Version {
 		return fmt.Errorf("copy source: %w", backends.ErrTransient)
 	}
-	s.put(dst, slices.Clone(o.data))
+	s.putMeta(dst, slices.Clone(o.data), o.meta)
 	return nil
 }
 
@@ -172,6 +187,7 @@ func (s *fakeStore) pendingUploads() int {
 type fakeUpload struct {
 	s     *fakeStore
 	key   string
+	wopts WriteOptions
 	mu    sync.Mutex
 	parts map[int][]byte
 	// onPart, when set, runs in UploadPart before the part is stored.
@@ -183,7 +199,7 @@ type fakeUpload struct {
 
 func (u *fakeUpload) PutWhole(_ context.Context, data []byte) error {
 	u.whole++
-	u.s.put(u.key, slices.Clone(data))
+	u.s.putMeta(u.key, slices.Clone(data), u.meta())
 	return nil
 }
 
@@ -221,7 +237,7 @@ func (u *fakeUpload) Complete(_ context.Context, parts []Part) error {
 		all = append(all, u.parts[p.N]...)
 	}
 	u.mu.Unlock()
-	u.s.put(u.key, all)
+	u.s.putMeta(u.key, all, u.meta())
 	u.s.mu.Lock()
 	delete(u.s.pending, u)
 	u.s.mu.Unlock()
@@ -236,4 +252,12 @@ func (u *fakeUpload) Abort(context.Context) error {
 	delete(u.s.pending, u)
 	u.s.mu.Unlock()
 	return nil
+}
+
+// meta is what the object gets on commit.
+func (u *fakeUpload) meta() map[string]string {
+	if u.wopts.Final != nil {
+		return Merged(u.wopts.Metadata, u.wopts.Final())
+	}
+	return u.wopts.Metadata
 }

@@ -1,6 +1,8 @@
 package objstore
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -8,6 +10,22 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
+
+// TempPrefix starts the name of an object a driver stages beside its
+// target (the new part of a resumed upload on GCS, before compose). Such
+// names are never listed and cannot be addressed through the contract.
+const TempPrefix = ".ftpsbridge-tmp-"
+
+// TempKey returns a fresh staging key in the directory of key.
+func TempKey(key string) string {
+	var b [12]byte
+	rand.Read(b[:])
+	name := TempPrefix + hex.EncodeToString(b[:])
+	if i := strings.LastIndexByte(key, '/'); i >= 0 {
+		return key[:i+1] + name
+	}
+	return name
+}
 
 // maxKeyLen is the longest key accepted, in bytes. S3, GCS and Azure all
 // stop at 1,024; a key one byte shorter leaves room for the "/" of a
@@ -52,6 +70,8 @@ func badElem(elem string) string {
 		return "not valid UTF-8"
 	case strings.ContainsRune(elem, '\\'):
 		return "contains a backslash"
+	case strings.HasPrefix(elem, TempPrefix):
+		return "reserved for staged uploads"
 	}
 	for _, r := range elem {
 		if r < 0x20 || r == 0x7f {

@@ -40,7 +40,7 @@ func TestCommandMemo(t *testing.T) {
 	if n := s.heads.Load(); n != 1 {
 		t.Errorf("3 Stats in one command made %d Heads, want 1", n)
 	}
-	w, _ := b.Create(ctx, "f")
+	w, _ := b.Create(ctx, "f", backends.CreateOptions{})
 	w.Write([]byte("longer"))
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestCommandMemoProbe(t *testing.T) {
 	if _, err := b.Stat(ctx, "new"); err == nil {
 		t.Fatal("Stat of a missing key succeeded")
 	}
-	w, err := b.Create(ctx, "new")
+	w, err := b.Create(ctx, "new", backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

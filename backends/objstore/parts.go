@@ -61,6 +61,14 @@ func NewPartWriter(ctx context.Context, up PartUpload, opts PartOptions) backend
 		budget: opts.PartSize * int64(opts.Concurrency),
 	}
 	w.cond = sync.NewCond(&w.mu)
+	if len(opts.Staged) > 0 {
+		w.begun = true
+		w.parts = slices.Clone(opts.Staged)
+		w.n = len(opts.Staged)
+		for _, p := range opts.Staged {
+			w.written += p.Size
+		}
+	}
 	// A cancelled context aborts even if the caller never calls Abort.
 	w.stopAfter = context.AfterFunc(ctx, func() { w.abort() })
 	return w

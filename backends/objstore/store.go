@@ -28,6 +28,10 @@ type Object struct {
 	// overwrite in the middle of a transfer fails it instead of mixing
 	// two versions.
 	Version string
+	// Metadata is the object's user metadata, keys lower-cased. Head
+	// always fills it; List where the store lists it at no extra cost
+	// (GCS, Azure; not S3).
+	Metadata map[string]string
 }
 
 // Page is one page of a "/"-delimited listing.
@@ -68,10 +72,18 @@ type Store interface {
 
 	// Create starts a staged upload to key: nothing is visible before
 	// Commit, and Abort or a cancelled ctx leaves nothing behind (no
-	// object, no unfinished multipart upload).
-	Create(ctx context.Context, key string) (backends.Writer, error)
+	// object, no unfinished multipart upload). opts carry the metadata
+	// to store and the head of an existing object to keep (a resume).
+	Create(ctx context.Context, key string, opts WriteOptions) (backends.Writer, error)
 
-	// Copy copies src (pinned to src.Version) to key dst, server side.
+	// UpdateMetadata lays set over obj's metadata (obj as Head returned
+	// it, pinned to its Version), in place where the store can, else by
+	// a server-side copy of the object onto itself; content and key do
+	// not change.
+	UpdateMetadata(ctx context.Context, obj Object, set map[string]string) error
+
+	// Copy copies src (pinned to src.Version) to key dst, server side,
+	// with its metadata.
 	Copy(ctx context.Context, src Object, dst string) error
 
 	// Delete removes key. Deleting a missing key is not an error.

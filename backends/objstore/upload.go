@@ -53,4 +53,9 @@ type PartOptions struct {
 	// PartTimeout bounds one part's upload (all the SDK's retries
 	// included), so one stuck request cannot hang a session; 0 means none.
 	PartTimeout time.Duration
+	// Staged are parts already in the upload (Begin was called): the
+	// server-side copies of a resumed upload's head, numbered 1 to
+	// len(Staged). The stream's parts follow them, and the upload is
+	// multipart however short the stream (never PutWhole).
+	Staged []Part
 }

@@ -83,7 +83,7 @@ func TestUploadsCarryChecksums(t *testing.T) {
 			b, _ := be.Bucket(bucket)
 			var data []byte
 			for _, size := range []int{100, 2*testPartSize + 17} {
-				w, err := b.Create(t.Context(), "f")
+				w, err := b.Create(t.Context(), "f", backends.CreateOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}

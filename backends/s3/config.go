@@ -88,6 +88,8 @@ type Config struct {
 	// Parallel ranged downloads (off by default; see objstore.Download):
 	// download_concurrency, download_part_size.
 	objstore.Download `yaml:",inline"`
+	// object_metadata (default true; see objstore.Metadata).
+	objstore.Metadata `yaml:",inline"`
 }
 
 const (

@@ -24,7 +24,7 @@ var copyPartSize int64 = 512 << 20
 
 func (s *store) Copy(ctx context.Context, src objstore.Object, dst string) error {
 	if src.Size > maxCopySize {
-		return s.copyMultipart(ctx, src, dst)
+		return s.copyMultipart(ctx, src, dst, src.Metadata)
 	}
 	in := &s3.CopyObjectInput{
 		Bucket:            &s.bucket,
@@ -41,12 +41,13 @@ func (s *store) Copy(ctx context.Context, src objstore.Object, dst string) error
 }
 
 // copyMultipart copies an object above 5 GiB range by range, four ranges
-// at a time, aborting the upload on any failure.
-func (s *store) copyMultipart(ctx context.Context, src objstore.Object, dst string) error {
+// at a time, aborting the upload on any failure. The copy gets meta (a
+// multipart upload copies no metadata of its own).
+func (s *store) copyMultipart(ctx context.Context, src objstore.Object, dst string, meta map[string]string) error {
 	part := max(copyPartSize, (src.Size+maxParts-1)/maxParts)
 	m := &multipart{s: s, key: dst}
 	// Copied parts carry the source's checksums, not ones we computed.
-	begin := &s3.CreateMultipartUploadInput{Bucket: &s.bucket, Key: &dst}
+	begin := &s3.CreateMultipartUploadInput{Bucket: &s.bucket, Key: &dst, Metadata: meta}
 	s.applyObjectSettings(&begin.ServerSideEncryption, &begin.SSEKMSKeyId, &begin.StorageClass)
 	out, err := s.client.CreateMultipartUpload(ctx, begin)
 	if err != nil {

@@ -38,7 +38,7 @@ func faultyFixture(t *testing.T) (*fixture, *faultproxy.Proxy, backends.Bucket, 
 }
 
 func uploadAll(b backends.Bucket, t *testing.T, key string, data []byte) error {
-	w, err := b.Create(t.Context(), key)
+	w, err := b.Create(t.Context(), key, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}

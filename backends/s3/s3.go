@@ -131,7 +131,7 @@ func (b *backend) Bucket(name string) (backends.Bucket, error) {
 		return nil, fmt.Errorf("s3: invalid bucket name %q: %w", name, backends.ErrInvalid)
 	}
 	st := &store{client: b.client, bucket: name, cfg: b.cfg, log: b.log.With("bucket", name)}
-	return objstore.NewBucket(st, objstore.Options{ListPageSize: b.cfg.ListPageSize, ReadStallTimeout: b.cfg.ReadStallTimeout, Rename: b.cfg.DirRename, Download: b.cfg.Download}), nil
+	return objstore.NewBucket(st, objstore.Options{ListPageSize: b.cfg.ListPageSize, ReadStallTimeout: b.cfg.ReadStallTimeout, Rename: b.cfg.DirRename, Download: b.cfg.Download, Metadata: b.cfg.Metadata}), nil
 }
 
 func (b *backend) Close() error { return nil }

@@ -29,7 +29,7 @@ type fixture struct {
 	n      atomic.Int64
 }
 
-func newFixture(t *testing.T, cfg Config) *fixture {
+func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	srv := testenv.StartS3(t)
 	cfg.Endpoint, cfg.Region, cfg.PathStyle = srv.Endpoint, srv.Region, true
@@ -42,7 +42,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 }
 
 // newBucket creates a fresh bucket on the server and returns its name.
-func (f *fixture) newBucketName(t *testing.T) string {
+func (f *fixture) newBucketName(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("case-%04d", f.n.Add(1))
 	if _, err := f.be.client.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: &name}); err != nil {
@@ -92,6 +92,14 @@ func TestConformance(t *testing.T) {
 		PendingUploads: func(t *testing.T) int {
 			return f.pendingUploads(t, current.Load().(string))
 		},
+		// Through the SDK's own HeadObject, which lower-cases the names.
+		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {
+			out, err := f.be.client.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(current.Load().(string)), Key: aws.String(key)})
+			if err != nil {
+				t.Fatalf("HeadObject(%s): %v", key, err)
+			}
+			return out.Metadata
+		},
 	})
 }
 
@@ -109,7 +117,7 @@ func TestRenameMultipartCopy(t *testing.T) {
 	for i := range data {
 		data[i] = byte(i * 31)
 	}
-	w, err := b.Create(t.Context(), "from")
+	w, err := b.Create(t.Context(), "from", backends.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,10 +38,11 @@ func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {
 		return objstore.Object{}, err
 	}
 	return objstore.Object{
-		Key:     key,
-		Size:    aws.ToInt64(out.ContentLength),
-		ModTime: aws.ToTime(out.LastModified),
-		Version: aws.ToString(out.ETag),
+		Key:      key,
+		Size:     aws.ToInt64(out.ContentLength),
+		ModTime:  aws.ToTime(out.LastModified),
+		Version:  aws.ToString(out.ETag),
+		Metadata: objstore.LowerKeys(out.Metadata),
 	}, nil
 }
 
@@ -112,15 +113,28 @@ func (s *store) PutEmpty(ctx context.Context, key string) error {
 	return done(err)
 }
 
-func (s *store) Create(ctx context.Context, key string) (backends.Writer, error) {
-	up := &multipart{s: s, key: key}
-	return objstore.NewPartWriter(ctx, up, objstore.PartOptions{
+func (s *store) Create(ctx context.Context, key string, opts objstore.WriteOptions) (backends.Writer, error) {
+	up := &multipart{s: s, key: key, meta: opts.Metadata, final: opts.Final}
+	popts := s.partOptions()
+	if opts.KeepBytes >= objstore.MinServerCopy {
+		staged, err := up.copyHead(ctx, opts.Keep, opts.KeepBytes)
+		if err != nil {
+			return nil, err
+		}
+		popts.Staged = staged
+		return objstore.NewPartWriter(ctx, up, popts), nil
+	}
+	return objstore.CreateWithHead(ctx, s, objstore.NewPartWriter(ctx, up, popts), opts)
+}
+
+func (s *store) partOptions() objstore.PartOptions {
+	return objstore.PartOptions{
 		PartSize:    int64(s.cfg.PartSize),
 		Concurrency: s.cfg.UploadConcurrency,
 		MaxParts:    maxParts,
 		MaxPartSize: maxPartSize,
 		PartTimeout: s.cfg.PartTimeout,
-	}), nil
+	}
 }
 
 func (s *store) Delete(ctx context.Context, key string) error {

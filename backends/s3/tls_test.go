@@ -51,7 +51,7 @@ func TestPrivateCAEndpoint(t *testing.T) {
 	data := make([]byte, 2*testPartSize+12345)
 	rand.Read(data)
 	for key, body := range map[string][]byte{"small.bin": data[:1000], "dir/big.bin": data} {
-		w, err := b.Create(t.Context(), key)
+		w, err := b.Create(t.Context(), key, backends.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

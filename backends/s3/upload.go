@@ -28,6 +28,12 @@ type multipart struct {
 	key      string
 	uploadID string
 	started  time.Time
+	// meta is stored with the object; final adds the digests at the end.
+	meta  map[string]string
+	final func() map[string]string
+	// plain: no CRC32C on this upload (a resume, whose copied parts
+	// carry no checksum of ours): parts carry a Content-MD5 instead.
+	plain bool
 
 	mu   sync.Mutex
 	sums map[int]partSum // by part number, for the full-object CRC
@@ -44,7 +50,7 @@ func (m *multipart) fullObject() bool { return m.useCRC() && m.s.cfg.ChecksumTyp
 // useCRC says whether parts carry a CRC32C (the store verifies it and
 // keeps it) or, for stores that reject the newer checksum headers, a
 // Content-MD5: either way a part corrupted in transit is refused.
-func (m *multipart) useCRC() bool { return m.s.cfg.RequestChecksum != "when_required" }
+func (m *multipart) useCRC() bool { return !m.plain && m.s.cfg.RequestChecksum != "when_required" }
 
 func crc32c(data []byte) *string { return crcString(crc32.Checksum(data, castagnoli)) }
 
@@ -65,6 +71,11 @@ func (m *multipart) PutWhole(ctx context.Context, data []byte) error {
 		Key:           &m.key,
 		Body:          bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))),
+		Metadata:      m.meta,
+	}
+	if m.final != nil {
+		// The whole stream is in hand: its digests go in this request.
+		in.Metadata = objstore.Merged(m.meta, m.final())
 	}
 	if m.useCRC() {
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
@@ -78,7 +89,7 @@ func (m *multipart) PutWhole(ctx context.Context, data []byte) error {
 }
 
 func (m *multipart) Begin(ctx context.Context) error {
-	in := &s3.CreateMultipartUploadInput{Bucket: &m.s.bucket, Key: &m.key}
+	in := &s3.CreateMultipartUploadInput{Bucket: &m.s.bucket, Key: &m.key, Metadata: m.meta}
 	if m.useCRC() {
 		in.ChecksumAlgorithm = types.ChecksumAlgorithmCrc32c
 	}
@@ -152,8 +163,30 @@ func (m *multipart) Complete(ctx context.Context, parts []objstore.Part) error {
 		in.ChecksumCRC32C = crcString(full)
 		in.MpuObjectSize = aws.Int64(size)
 	}
-	_, err := m.s.client.CompleteMultipartUpload(ctx, in)
-	return classify("upload", m.key, err)
+	out, err := m.s.client.CompleteMultipartUpload(ctx, in)
+	if err != nil {
+		return classify("upload", m.key, err)
+	}
+	if m.final == nil {
+		return nil
+	}
+	// S3 fixes a multipart upload's metadata when it begins, before
+	// the digests are known: they are added by a server-side copy of
+	// the new object onto itself, pinned to the ETag just completed.
+	obj := objstore.Object{Key: m.key, Size: aws.ToInt64(in.MpuObjectSize), Version: aws.ToString(out.ETag), Metadata: m.meta}
+	if obj.Size == 0 {
+		head, err := m.s.Head(ctx, m.key)
+		if err != nil {
+			return err
+		}
+		obj.Size = head.Size
+	}
+	if err := m.s.UpdateMetadata(ctx, obj, m.final()); err != nil {
+		// The object is whole and committed; only its digests are
+		// missing, and HASH then reads it instead.
+		m.s.log.Warn("upload committed, but its digests could not be recorded", "key", m.key, "err", err)
+	}
+	return nil
 }
 
 // fullSum folds the parts' CRCs, in order, into the object's.

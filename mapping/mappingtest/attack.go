@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
@@ -174,7 +175,7 @@ func (s *sessionClient) list(p string) ([]string, error) {
 func (s *sessionClient) nlst(p string) ([]string, error) { return s.list(p) }
 
 func (s *sessionClient) stor(p string, offset int64, data string) error {
-	w, err := s.fs.Create(context.Background(), p, offset)
+	w, err := s.fs.Create(context.Background(), p, offset, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}

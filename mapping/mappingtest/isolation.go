@@ -162,7 +162,7 @@ func (w *world) login(t *testing.T, user string) ftps.FileSystem {
 }
 
 func put(ctx context.Context, b backends.Bucket, key, data string) error {
-	wr, err := b.Create(ctx, key)
+	wr, err := b.Create(ctx, key, backends.CreateOptions{})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,115 @@
+package ftps
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"hash/crc32"
+	"io"
+	"strings"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
+)
+
+// algorithm is one digest HASH can answer.
+type algorithm struct {
+	feat string // its name in FEAT, OPTS HASH and the HASH reply
+	name string // its name in config and in object metadata
+	new  func() hash.Hash
+}
+
+var algorithms = []algorithm{
+	{"SHA-256", "sha256", sha256.New},
+	{"SHA-1", "sha1", sha1.New},
+	{"MD5", "md5", md5.New},
+	{"CRC32", "crc32", func() hash.Hash { return crc32.NewIEEE() }},
+}
+
+func algorithmByName(name string) *algorithm {
+	for i := range algorithms {
+		if algorithms[i].name == name {
+			return &algorithms[i]
+		}
+	}
+	return nil
+}
+
+func algorithmByFeat(feat string) *algorithm {
+	for i := range algorithms {
+		if strings.EqualFold(algorithms[i].feat, feat) {
+			return &algorithms[i]
+		}
+	}
+	return nil
+}
+
+// hashFeature is the FEAT line: every algorithm, the session's marked.
+func hashFeature(selected string) string {
+	names := make([]string, len(algorithms))
+	for i, a := range algorithms {
+		names[i] = a.feat
+		if a.feat == selected {
+			names[i] += "*"
+		}
+	}
+	return "HASH " + strings.Join(names, ";")
+}
+
+// recorder computes the configured digests of an upload's stored bytes
+// in the same pass that writes them.
+type recorder struct {
+	names  []string
+	hashes []hash.Hash
+	out    io.Writer
+}
+
+func newRecorder(names []string) *recorder {
+	r := &recorder{}
+	var ws []io.Writer
+	for _, n := range names {
+		if a := algorithmByName(n); a != nil {
+			h := a.new()
+			r.names = append(r.names, n)
+			r.hashes = append(r.hashes, h)
+			ws = append(ws, h)
+		}
+	}
+	r.out = io.MultiWriter(ws...)
+	return r
+}
+
+// sums returns the digests of what was written, in hex.
+func (r *recorder) sums() map[string]string {
+	m := make(map[string]string, len(r.names))
+	for i, n := range r.names {
+		m[n] = hex.EncodeToString(r.hashes[i].Sum(nil))
+	}
+	return m
+}
+
+// wrap tees w's bytes into the digests, keeping w's ReadFrom fast path.
+func (r *recorder) wrap(w backends.Writer) backends.Writer {
+	return &recordingWriter{Writer: w, r: r}
+}
+
+type recordingWriter struct {
+	backends.Writer
+	r *recorder
+}
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	n, err := w.Writer.Write(p)
+	w.r.out.Write(p[:n])
+	return n, err
+}
+
+// ReadFrom hashes each chunk as the store's writer reads it.
+func (w *recordingWriter) ReadFrom(src io.Reader) (int64, error) {
+	tee := io.TeeReader(src, w.r.out)
+	if rf, ok := w.Writer.(io.ReaderFrom); ok {
+		return rf.ReadFrom(tee)
+	}
+	return io.Copy(struct{ io.Writer }{w.Writer}, tee)
+}
