@@ -40,6 +40,12 @@ type ServerConfig struct {
 	Banner string `yaml:"banner"`
 	// LoginFailures bans addresses that keep failing to log in.
 	LoginFailures LoginFailuresConfig `yaml:"login_failures"`
+	// LoginTimeout closes a session that has not logged in this long
+	// after connecting, whatever it sends (see prelogin.go).
+	LoginTimeout time.Duration `yaml:"login_timeout"`
+	// MaxUnauthenticatedSessions bounds the sessions open at once that
+	// have not logged in; 0 means half of MaxSessions.
+	MaxUnauthenticatedSessions int `yaml:"max_unauthenticated_sessions"`
 }
 
 // LoginFailuresConfig is the brute-force protection: after Max failed
@@ -123,6 +129,7 @@ func DefaultConfig() Config {
 			MaxSessionsPerIP: 20,
 			Banner:           "ftpsbridge ready",
 			LoginFailures:    LoginFailuresConfig{Max: 5, Window: 5 * time.Minute, Ban: 15 * time.Minute},
+			LoginTimeout:     DefaultLoginTimeout,
 		},
 		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
 		Passive: PassiveConfig{PortRange: "50000-50099", ReplyDelay: time.Millisecond},
@@ -152,6 +159,9 @@ func (c *Config) Validate() error {
 		return fielderr.New("server.banner", "must be one line")
 	}
 	if err := s.LoginFailures.validate(); err != nil {
+		return err
+	}
+	if err := s.validateLogin(); err != nil {
 		return err
 	}
 	if err := validateListeners(c.Listeners); err != nil {

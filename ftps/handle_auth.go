@@ -138,6 +138,7 @@ func (s *session) login(password string, byCert bool) {
 		return
 	}
 	s.srv.obs.Login("ok")
+	s.leavePreLogin()
 	s.fs = fs
 	s.cwd = cleanPath(fs.Home())
 	s.log = s.log.With("user", s.user)

@@ -49,6 +49,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	perIP     map[string]int
 	sessions  int
+	preLogin  int // sessions not logged in yet (see prelogin.go)
 	wg        sync.WaitGroup
 	nextID    atomic.Uint64
 	closed    bool
@@ -213,8 +214,11 @@ func (s *Server) startSession(conn net.Conn, mode string) {
 		reason, label = "Too many connections; try again later.", "max_sessions"
 	case s.perIP[ip] >= s.cfg.Server.MaxSessionsPerIP:
 		reason, label = "Too many connections from your address.", "max_sessions_per_ip"
+	case s.preLogin >= s.cfg.Server.maxPreLogin():
+		reason, label = msgTooManyPreLogin, "max_unauthenticated_sessions"
 	}
 	if reason == "" {
+		s.preLogin++
 		s.sessions++
 		s.perIP[ip]++
 		s.wg.Add(1)
