@@ -87,6 +87,9 @@ type TLSConfig struct {
 	// UploadWithoutCloseNotify says what to do with an upload whose TLS
 	// data connection ended without close_notify: commit or abort.
 	UploadWithoutCloseNotify string `yaml:"upload_without_close_notify"`
+	// CipherSuites are the TLS 1.2 suites offered, by IANA name; empty
+	// means ECDHE with AES-GCM or ChaCha20-Poly1305 (see tls_suites.go).
+	CipherSuites []string `yaml:"cipher_suites"`
 }
 
 // Policies for uploads that end without TLS close_notify.
@@ -169,6 +172,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := tlsVersion(c.TLS.MinVersion); err != nil {
 		return fielderr.New("tls.min_version", "%v", err)
+	}
+	if _, _, err := cipherSuites(c.TLS.CipherSuites); err != nil {
+		return err
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return fielderr.New("tls.cert_file", "cert_file and key_file must be set together")
