@@ -36,6 +36,8 @@ type Server struct {
 	ports  *portPool
 	guard  *loginGuard
 	obs    Observer
+	// warns rate-limits the warnings a client can trigger in bulk.
+	warns *logThrottle
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -82,6 +84,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		log:        log,
 		hosts:      hosts,
 		obs:        noObserver{},
+		warns:      newLogThrottle(defaultThrottleWindow),
 		ports:      newPortPool(lo, hi),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		baseCtx:    ctx,
@@ -225,7 +228,7 @@ func (s *Server) startSession(conn net.Conn, mode string) {
 	}
 	s.mu.Unlock()
 	if reason != "" {
-		s.log.Warn("connection refused", "remote", conn.RemoteAddr().String(), "reason", reason)
+		s.warns.Warn(s.log, ip, "connection refused", "remote", conn.RemoteAddr().String(), "reason", reason)
 		s.obs.ConnectionRefused(label)
 		go s.refuse(conn, mode, reason)
 		return

@@ -125,7 +125,7 @@ func (p *passiveSource) accept() (net.Conn, error) {
 		if ok && ta.IP.Equal(p.clientIP) {
 			return conn, nil
 		}
-		p.s.log.Warn("refused passive data connection from another address", "from", conn.RemoteAddr().String())
+		p.s.srv.warns.Warn(p.s.log, remoteIP(conn.RemoteAddr()), "refused passive data connection from another address", "from", conn.RemoteAddr().String())
 		conn.Close()
 	}
 }
