@@ -50,6 +50,12 @@ type ServerConfig struct {
 	// the replica out of rotation before its port closes. 0 (the
 	// default) stops accepting at once.
 	DrainDelay time.Duration `yaml:"drain_delay"`
+	// LoginTimeout closes a session that has not logged in this long
+	// after connecting, whatever it sends (see prelogin.go).
+	LoginTimeout time.Duration `yaml:"login_timeout"`
+	// MaxUnauthenticatedSessions bounds the sessions open at once that
+	// have not logged in; 0 means half of MaxSessions.
+	MaxUnauthenticatedSessions int `yaml:"max_unauthenticated_sessions"`
 }
 
 // LoginFailuresConfig is the brute-force protection: after Max failed
@@ -97,6 +103,9 @@ type TLSConfig struct {
 	// UploadWithoutCloseNotify says what to do with an upload whose TLS
 	// data connection ended without close_notify: commit or abort.
 	UploadWithoutCloseNotify string `yaml:"upload_without_close_notify"`
+	// CipherSuites are the TLS 1.2 suites offered, by IANA name; empty
+	// means ECDHE with AES-GCM or ChaCha20-Poly1305 (see tls_suites.go).
+	CipherSuites []string `yaml:"cipher_suites"`
 }
 
 // Policies for uploads that end without TLS close_notify.
@@ -156,6 +165,7 @@ func DefaultConfig() Config {
 			LoginFailures:     LoginFailuresConfig{Max: 5, Window: 5 * time.Minute, Ban: 15 * time.Minute},
 			LoginCheckTimeout: 30 * time.Second,
 			Hash:              defaultHashConfig(),
+			LoginTimeout:      DefaultLoginTimeout,
 		},
 		TLS:     TLSConfig{MinVersion: "1.2", SessionReuse: ReuseAllowed, UploadWithoutCloseNotify: UncleanCommit},
 		Passive: PassiveConfig{PortRange: "50000-50099", ReplyDelay: time.Millisecond},
@@ -196,11 +206,17 @@ func (c *Config) Validate() error {
 	if s.LoginCheckTimeout <= 0 {
 		return fielderr.New("server.login_check_timeout", "must be positive")
 	}
+	if err := s.validateLogin(); err != nil {
+		return err
+	}
 	if err := validateListeners(c.Listeners); err != nil {
 		return err
 	}
 	if _, err := tlsVersion(c.TLS.MinVersion); err != nil {
 		return fielderr.New("tls.min_version", "%v", err)
+	}
+	if _, _, err := cipherSuites(c.TLS.CipherSuites); err != nil {
+		return err
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		return fielderr.New("tls.cert_file", "cert_file and key_file must be set together")

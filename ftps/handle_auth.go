@@ -156,6 +156,7 @@ func (s *session) login(password string, byCert bool) {
 	}
 	s.srv.obs.Login("ok")
 	s.srv.logins.loggedIn(s.id, s.user, addr)
+	s.leavePreLogin()
 	s.fs = fs
 	s.cwd = cleanPath(fs.Home())
 	s.log = s.log.With("user", s.user)

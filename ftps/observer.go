@@ -10,7 +10,8 @@ type Observer interface {
 	SessionOpened()
 	SessionClosed()
 	// ConnectionRefused counts a connection answered 421 at once:
-	// "banned", "max_sessions", "max_sessions_per_ip" or "shutting_down".
+	// "banned", "max_sessions", "max_sessions_per_ip",
+	// "max_unauthenticated_sessions" or "shutting_down".
 	ConnectionRefused(reason string)
 	// Login counts a login attempt: "ok", "failed", "session_limit",
 	// "busy" (not checked in time; answered 421), "unavailable" (the

@@ -28,6 +28,8 @@ type passivePool struct {
 	perUser, perIP int
 	policy         proxyPolicy
 	log            *slog.Logger
+	// warns rate-limits the refusals a client can cause in bulk.
+	warns *logThrottle
 
 	mu    sync.Mutex
 	next  int
@@ -180,7 +182,7 @@ func (p *passivePool) acceptLoop(sp *sharedPort) {
 func (p *passivePool) dispatch(sp *sharedPort, c net.Conn) {
 	a, err := readProxyHeader(c, p.policy, false, p.log)
 	if err != nil {
-		p.log.Warn("refused passive data connection", "from", c.RemoteAddr().String(), "port", sp.key.port, "reason", err.Error())
+		p.warns.Warn(p.log, remoteIP(c.RemoteAddr()), "refused passive data connection", "from", c.RemoteAddr().String(), "port", sp.key.port, "reason", err.Error())
 		c.Close()
 		return
 	}
@@ -193,7 +195,7 @@ func (p *passivePool) dispatch(sp *sharedPort, c net.Conn) {
 	}
 	p.mu.Unlock()
 	if r == nil {
-		p.log.Warn("refused passive data connection from another address",
+		p.warns.Warn(p.log, remoteIP(a.conn.RemoteAddr()), "refused passive data connection from another address",
 			"from", a.conn.RemoteAddr().String(), "port", sp.key.port)
 		a.conn.Close()
 	}

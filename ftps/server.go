@@ -45,6 +45,8 @@ type Server struct {
 	// session reuse across them (see principals).
 	logins *principals
 	events EventSink
+	// warns rate-limits the warnings a client can trigger in bulk.
+	warns *logThrottle
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -59,6 +61,7 @@ type Server struct {
 	perIP     map[string]int
 	lstate    map[net.Listener]*listenerState
 	sessions  int
+	preLogin  int // sessions not logged in yet (see prelogin.go)
 	wg        sync.WaitGroup
 	nextID    atomic.Uint64
 	closed    bool
@@ -92,6 +95,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		obs:        noObserver{},
 		events:     noEvents{},
 		ports:      newPassivePool(cfg.Passive, log),
+		warns:      newLogThrottle(defaultThrottleWindow),
 		guard:      newLoginGuard(cfg.Server.LoginFailures, log),
 		logins:     newPrincipals(),
 		baseCtx:    ctx,
@@ -100,6 +104,7 @@ func New(cfg Config, auth Authenticator, log *slog.Logger) (*Server, error) {
 		listeners:  map[net.Listener]struct{}{},
 		perIP:      map[string]int{},
 	}
+	srv.ports.warns = srv.warns
 	srv.tlsCfg.Store(tlsCfg)
 	if err := srv.ResolvePublicHosts(); err != nil {
 		cancel()
@@ -230,15 +235,18 @@ func (s *Server) startSession(conn net.Conn, from origin) {
 		reason, label = "Too many connections; try again later.", "max_sessions"
 	case s.perIP[ip] >= s.cfg.Server.MaxSessionsPerIP:
 		reason, label = "Too many connections from your address.", "max_sessions_per_ip"
+	case s.preLogin >= s.cfg.Server.maxPreLogin():
+		reason, label = msgTooManyPreLogin, "max_unauthenticated_sessions"
 	}
 	if reason == "" {
+		s.preLogin++
 		s.sessions++
 		s.perIP[ip]++
 		s.wg.Add(1)
 	}
 	s.mu.Unlock()
 	if reason != "" {
-		s.log.Warn("connection refused", "remote", conn.RemoteAddr().String(), "reason", reason)
+		s.warns.Warn(s.log, ip, "connection refused", "remote", conn.RemoteAddr().String(), "reason", reason)
 		s.obs.ConnectionRefused(label)
 		go s.refuse(conn, mode, reason)
 		return

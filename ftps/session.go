@@ -53,6 +53,7 @@ type session struct {
 	failures  int
 	restAt    int64
 	renameSrc string
+	pre       preLogin
 	ascii     bool
 	epsvAll   bool
 	mlstFacts map[string]bool
@@ -125,6 +126,7 @@ func (s *session) serve() {
 		}
 	}
 	s.reply(codeReady, s.srv.cfg.Server.Banner)
+	s.startLoginClock()
 	reason = s.loop()
 }
 
@@ -147,6 +149,9 @@ func (s *session) loop() string {
 			return "shutdown"
 		case <-s.ctx.Done():
 			return "cancelled"
+		case <-s.loginExpired():
+			s.reply(codeUnavailable, msgLoginTimeout)
+			return "login timeout"
 		}
 		if res.err != nil {
 			if s.lineTooLong(res.err) {
@@ -319,6 +324,7 @@ func (s *session) handshakeControl() error {
 // close ends the session: any transfer is aborted (never committed), the
 // data listener and control connection are closed.
 func (s *session) close() {
+	s.leavePreLogin()
 	s.abortTransfer()
 	s.logout()
 	s.cancel()

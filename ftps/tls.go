@@ -61,6 +61,9 @@ func buildTLSConfig(c TLSConfig, dataDir string, hosts []string, log *slog.Logge
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   minVersion,
 	}
+	if err := applyCipherSuites(cfg, c, log); err != nil {
+		return nil, err
+	}
 	if c.ClientCAFile != "" {
 		pool, err := pemfile.CertPool(c.ClientCAFile)
 		if err != nil {

@@ -304,7 +304,7 @@ func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, *eofW
 	}
 	if s.srv.cfg.TLS.SessionReuse == ReuseRequired && !tc.ConnectionState().DidResume {
 		tc.Close()
-		s.log.Warn("data connection refused: TLS session not resumed", "data_remote", conn.RemoteAddr().String())
+		s.srv.warns.Warn(s.log, remoteIP(conn.RemoteAddr()), "data connection refused: TLS session not resumed", "data_remote", conn.RemoteAddr().String())
 		return nil, nil, errors.New("data connection did not resume the control connection's TLS session")
 	}
 	return &coalescedConn{&timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, watch}, watch, nil

@@ -117,7 +117,7 @@ func (s *session) prepareActive(addr *net.TCPAddr, err error) {
 	remote, _ := s.conn.RemoteAddr().(*net.TCPAddr)
 	local := s.origin.socketLocal
 	if remote == nil || local == nil || !addr.IP.Equal(remote.IP) {
-		s.log.Warn("refused active connection to another address", "to", addr.String())
+		s.srv.warns.Warn(s.log, remoteIP(s.conn.RemoteAddr()), "refused active connection to another address", "to", addr.String())
 		s.reply(codeBadArguments, "Data connections may only go to your own address.")
 		return
 	}

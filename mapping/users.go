@@ -102,31 +102,19 @@ func buildSet(users []UserConfig, stores map[string]backends.Backend) (*userSet,
 	if err := ValidateUsers(users, names); err != nil {
 		return nil, err
 	}
-	// One handle per backend and bucket, so that mounts on the same bucket
-	// share it and may rename between each other.
-	type bucketID struct{ backend, bucket string }
-	buckets := make(map[bucketID]backends.Bucket)
+	buckets := bucketHandles{stores: stores, byID: make(map[bucketID]backends.Bucket)}
 	set := &userSet{byName: make(map[string]*user, len(users)), stores: stores}
 	var hashes []verifier
 	for i, uc := range users {
 		p, _ := parseUser(i, uc, names) // validated above
 		mounts := make([]Mount, 0, len(p.mounts))
 		for _, pm := range p.mounts {
-			id := bucketID{pm.backend, pm.bucket}
-			b, ok := buckets[id]
-			if !ok {
-				be := stores[pm.backend]
-				if be == nil {
-					return nil, fielderr.New(field(i, pm.fieldOf("backend")), "backend %q is not available", pm.backend)
-				}
-				var err error
-				if b, err = be.Bucket(pm.bucket); err != nil {
-					return nil, fielderr.New(field(i, pm.fieldOf("bucket")), "%v", err)
-				}
-				buckets[id] = b
+			m, err := buckets.mount(i, pm)
+			if err != nil {
+				return nil, err
 			}
-			mounts = append(mounts, Mount{Path: pm.path, Prefix: pm.prefix, Perm: pm.perm, Bucket: b,
-				Where: Location{Backend: pm.backend, Bucket: pm.bucket}})
+			m.Where = Location{Backend: pm.backend, Bucket: pm.bucket}
+			mounts = append(mounts, m)
 		}
 		tmpl, err := NewSession(p.home, mounts...)
 		if err != nil {

@@ -2,11 +2,9 @@ package afs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"slices"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -16,11 +14,12 @@ const nameChunk = 1024
 
 // List streams the children of dir in lexical order, one page per Next.
 //
-// Directories on disk come back in no particular order, so sorting needs
-// every name first: List reads all names of the one directory (in chunks,
-// checking ctx between them, so a huge directory can be abandoned), but
-// keeps only the strings and stats each entry lazily when its page is
-// produced. Memory is a few dozen bytes per child, not per FileInfo.
+// Directories on disk come back in no particular order, and sorting them
+// whole would hold every name of a huge directory in memory, per listing
+// in flight. So List works as an object store's paged listing does: it
+// reads the directory once per window of windowPages pages, keeping only
+// the next window's names (see nextWindow), and stats each entry when its
+// page is produced. Memory is bounded by the window, not the directory.
 //
 // Hidden from listings: staged uploads, names no key could address (with a
 // backslash, say), symbolic links that are dangling or lead out of the
@@ -36,63 +35,48 @@ func (b *bucket) List(ctx context.Context, dir string) (backends.Lister, error) 
 	info, err := b.fs.Stat(b.path(dir))
 	switch {
 	case err != nil && isNotExist(classifyLookup(what, err)):
-		return &lister{b: b, dir: dir}, nil
+		return &lister{b: b, dir: dir, done: true}, nil
 	case err != nil:
 		return nil, classifyLookup(what, err)
 	case !info.IsDir():
 		return nil, fail(what, backends.ErrNotDir)
 	}
-	names, err := b.readNames(ctx, dir)
-	if err != nil {
+	l := &lister{b: b, dir: dir}
+	if err := l.refill(ctx); err != nil {
 		return nil, err
 	}
-	return &lister{b: b, dir: dir, names: names}, nil
+	return l, nil
 }
 
-// readNames returns the sorted, addressable names in directory dir. A
-// directory removed meanwhile reads as empty, like a missing one.
-func (b *bucket) readNames(ctx context.Context, dir string) ([]string, error) {
-	what := subject("list", dir)
-	f, err := b.fs.Open(b.path(dir))
-	if err != nil {
-		if err = classifyLookup(what, err); isNotExist(err) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	defer f.Close()
-	var names []string
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		chunk, err := f.Readdirnames(nameChunk)
-		for _, n := range chunk {
-			if badElem(n) == "" {
-				names = append(names, n)
-			}
-		}
-		if errors.Is(err, io.EOF) || (err == nil && len(chunk) == 0) {
-			break
-		}
-		if err != nil {
-			return nil, classify(what, err)
-		}
-	}
-	slices.Sort(names)
-	// A file system that lists by offset (MemMapFs) can repeat a name
-	// when the directory changes between chunks.
-	return slices.Compact(names), nil
-}
-
-// lister pages through names, statting only the entries of the current
-// page.
+// lister pages through the directory one window of names at a time,
+// statting only the entries of the current page.
 type lister struct {
 	b      *bucket
 	dir    string
-	names  []string
-	pos    int
+	names  []string // the rest of the current window
+	last   string   // the last name of the windows read so far
+	done   bool     // no names after last
 	closed bool
+}
+
+// refill reads the next window once the current one is used up.
+func (l *lister) refill(ctx context.Context) error {
+	if len(l.names) > 0 || l.done {
+		return nil
+	}
+	window := windowPages * l.b.pageSize
+	names, err := l.b.nextWindow(ctx, l.dir, l.last, window)
+	if err != nil {
+		return err
+	}
+	l.names = names
+	if len(names) < window {
+		l.done = true
+	}
+	if len(names) > 0 {
+		l.last = names[len(names)-1]
+	}
+	return nil
 }
 
 func (l *lister) Next(ctx context.Context) ([]backends.Entry, error) {
@@ -103,9 +87,15 @@ func (l *lister) Next(ctx context.Context) ([]backends.Entry, error) {
 		return nil, err
 	}
 	var page []backends.Entry
-	for l.pos < len(l.names) && len(page) < l.b.pageSize {
-		name := l.names[l.pos]
-		l.pos++
+	for len(page) < l.b.pageSize {
+		if err := l.refill(ctx); err != nil {
+			return nil, err
+		}
+		if len(l.names) == 0 {
+			break
+		}
+		name := l.names[0]
+		l.names = l.names[1:]
 		e, ok, err := l.b.child(l.dir, name)
 		if err != nil {
 			return nil, err

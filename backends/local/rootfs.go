@@ -19,7 +19,7 @@ var errEscape = fmt.Errorf("path leads out of the bucket: %w", fs.ErrPermission)
 const escapeText = "path escapes from parent"
 
 // rootFS is an afero.Fs confined to directory sub of parent ("" for parent
-// itself). It opens the bucket's own *os.Root for each operation rather
+// itself; "bucket" or "bucket/prefix" for a bucket or a mount's prefix). It opens the bucket's own *os.Root for each operation rather
 // than caching one, so a bucket directory made, removed or recreated
 // while the server runs is always the current one.
 type rootFS struct {
@@ -40,7 +40,8 @@ func (r *rootFS) with(create bool, fn func(*os.Root) error) error {
 	}
 	root, err := r.parent.OpenRoot(r.sub)
 	if create && errors.Is(err, fs.ErrNotExist) {
-		if err = r.parent.Mkdir(r.sub, rootPerm); err == nil || errors.Is(err, fs.ErrExist) {
+		// MkdirAll: sub is "bucket/prefix" for a confined bucket.
+		if err = r.parent.MkdirAll(r.sub, rootPerm); err == nil || errors.Is(err, fs.ErrExist) {
 			root, err = r.parent.OpenRoot(r.sub)
 		}
 	}

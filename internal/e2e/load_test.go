@@ -31,7 +31,8 @@ func TestLoad(t *testing.T) {
 	const largeSize = 32 << 20
 	c := s3Cloud(t, "load", "part_size: 8MiB\nupload_concurrency: 2")
 	b := startBridge(t, c, func(o *bridgeOptions) {
-		o.server = fmt.Sprintf("max_sessions: %d, max_sessions_per_ip: %d", sessions, sessions)
+		o.server = fmt.Sprintf("max_sessions: %d, max_sessions_per_ip: %d, max_unauthenticated_sessions: %d",
+			sessions, sessions, sessions)
 		// One passive port per simultaneous data connection, with room.
 		o.passivePorts = 2 * sessions
 	})

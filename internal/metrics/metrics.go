@@ -58,7 +58,7 @@ func New() *Metrics {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ftpsbridge_connections_refused_total",
-			Help: "Connections answered 421 at once, by reason (banned, max_sessions, max_sessions_per_ip, shutting_down).",
+			Help: "Connections answered 421 at once, by reason (banned, max_sessions, max_sessions_per_ip, max_unauthenticated_sessions, shutting_down).",
 		}, []string{"reason"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "ftpsbridge_logins_total",

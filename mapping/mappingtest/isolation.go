@@ -33,6 +33,10 @@ import (
 type Target struct {
 	Backend backends.Backend
 	Bucket  string
+	// Link, for stores that hold symbolic links (local disk), makes key
+	// a link to target (a path relative to the link, as ln -s takes it);
+	// RunSymlinkIsolation needs it.
+	Link func(key, target string) error
 }
 
 // RunIsolation runs the suite. newTarget is called once per subtest and
