@@ -139,6 +139,7 @@ func (s *session) login(password string, byCert bool) {
 	}
 	s.srv.obs.Login("ok")
 	s.fs = fs
+	s.noteUser(s.user)
 	s.cwd = cleanPath(fs.Home())
 	s.log = s.log.With("user", s.user)
 	if len(s.peerCerts) > 0 {
@@ -185,6 +186,7 @@ func (s *session) logout() {
 		}
 	}
 	s.fs, s.user = nil, ""
+	s.noteUser("")
 }
 
 // revoked reports whether the login behind this session has been

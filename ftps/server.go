@@ -36,6 +36,7 @@ type Server struct {
 	ports  *portPool
 	guard  *loginGuard
 	obs    Observer
+	reg    registry // open sessions and recent transfers, for the console
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -239,7 +240,10 @@ func (s *Server) startSession(conn net.Conn, mode string) {
 			s.mu.Unlock()
 			s.wg.Done()
 		}()
-		newSession(s, conn, mode, id).serve()
+		sess := newSession(s, conn, mode, id)
+		s.reg.add(sess)
+		defer s.reg.remove(id)
+		sess.serve()
 	}()
 }
 

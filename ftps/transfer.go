@@ -21,6 +21,11 @@ type transfer struct {
 	done       chan struct{}
 	aborted    atomic.Bool
 	bytes      atomic.Int64
+	// For the console (registry.go): set before the transfer is visible,
+	// but size, which a download learns later.
+	started time.Time
+	upload  bool
+	size    atomic.Int64
 
 	mu   sync.Mutex
 	conn net.Conn
@@ -143,6 +148,9 @@ type transferJob struct {
 	finish func(err error) error
 	// done is the text of the 226 reply.
 	done string
+	// size is the expected byte count (an upload's ALLO), offset the
+	// REST offset of a download: for the console's progress.
+	size, offset int64
 }
 
 var errAborted = errors.New("transfer aborted by client")
@@ -154,6 +162,7 @@ func (s *session) startTransfer(ctx context.Context, cancel context.CancelFunc, 
 	src := s.data
 	s.data = nil
 	t := &transfer{verb: job.verb, path: job.path, cancel: cancel, done: make(chan struct{})}
+	s.noteTransfer(t, job)
 	s.tmu.Lock()
 	s.transfer = t
 	s.tmu.Unlock()
@@ -216,6 +225,7 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 		"duration", took.Round(time.Millisecond), "result", result,
 		"err", errors.Join(outcome, finishErr))
 	s.srv.obs.Transfer(job.verb, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took)
+	s.recordFinished(t, result, took)
 	s.reply(code, msg)
 }
 
