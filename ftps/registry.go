@@ -2,6 +2,7 @@ package ftps
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/netip"
 	"slices"
@@ -248,3 +249,17 @@ func (s *Server) Ban(addr netip.Addr, d time.Duration) (BanInfo, error) {
 // Unban lifts the ban on an address as Bans lists it (an IPv4 address
 // or an IPv6 /64). It reports whether there was one.
 func (s *Server) Unban(key string) bool { return s.guard.lift(key) }
+
+// GetCertificate returns the server's current certificate (the one
+// ReloadTLS last loaded), for another TLS listener of the same host: the
+// operator console's.
+func (s *Server) GetCertificate(hi *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c := s.tlsCfg.Load()
+	if c.GetCertificate != nil {
+		return c.GetCertificate(hi)
+	}
+	if len(c.Certificates) == 0 {
+		return nil, errors.New("no certificate")
+	}
+	return &c.Certificates[0], nil
+}

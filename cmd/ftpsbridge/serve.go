@@ -86,6 +86,7 @@ func serve(path string, log *slog.Logger) error {
 		}()
 		log.Info("serving metrics", "address", l.Addr().String(), "path", "/metrics")
 	}
+	current := startAdmin(cfg, srv, users, log)
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
@@ -103,6 +104,7 @@ func serve(path string, log *slog.Logger) error {
 		case <-hup:
 			if next := reload(path, cfg, users, srv, stores, log); next != nil {
 				cfg = next
+				current.Store(next)
 			}
 		case sig := <-stop:
 			log.Info("shutting down", "signal", sig.String(), "deadline", cfg.FTPS.Server.ShutdownTimeout)
@@ -166,6 +168,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"passive", old.FTPS.Passive, next.FTPS.Passive},
 		{"active", old.FTPS.Active, next.FTPS.Active},
 		{"metrics", old.Metrics, next.Metrics},
+		{"admin", old.Admin, next.Admin},
 		{"backends", old.Backends, next.Backends},
 	}
 	for _, s := range sections {

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/admin"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
@@ -27,6 +28,7 @@ import (
 type Config struct {
 	FTPS     ftps.Config
 	Metrics  metrics.Config
+	Admin    admin.Config
 	Backends []Backend
 	// Users are those of the users section followed by those of the
 	// users_file, if any.
@@ -59,6 +61,7 @@ type fileLayout struct {
 	Passive   ftps.PassiveConfig    `yaml:"passive"`
 	Active    ftps.ActiveConfig     `yaml:"active"`
 	Metrics   metrics.Config        `yaml:"metrics"`
+	Admin     admin.Config          `yaml:"admin"`
 	Backends  []yaml.Node           `yaml:"backends"`
 	Users     []mapping.UserConfig  `yaml:"users"`
 	UsersFile string                `yaml:"users_file"`
@@ -121,6 +124,7 @@ func Parse(name string, data []byte) (*Config, error) {
 			Passive: layout.Passive, Active: layout.Active,
 		},
 		Metrics:   layout.Metrics,
+		Admin:     layout.Admin.WithDefaults(),
 		Users:     layout.Users,
 		UsersFile: layout.UsersFile,
 		file:      name,
@@ -159,6 +163,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Metrics.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	names, err := c.validateBackends()
