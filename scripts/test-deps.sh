@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests drive, from the registries, when missing:
 #   - curl and lftp (Debian packages), the FTPS clients of the end-to-end tests;
+#   - chromium (Debian package), the headless browser of the console's test;
 #   - versitygw (S3) and fake-gcs-server (GCS) with `go install`, into .tools/bin;
 #   - Azurite (Azure Blob) from npm, into .tools/node.
 # Idempotent: a second run installs nothing.
@@ -13,6 +14,7 @@ need=()
 command -v curl >/dev/null || need+=(curl)
 command -v lftp >/dev/null || need+=(lftp)
 command -v node >/dev/null || need+=(nodejs npm)
+command -v chromium >/dev/null || need+=(chromium) # the console's browser test
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}"
 	sudo=""
