@@ -74,7 +74,7 @@ func TestBrowserDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(90))
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // 100: PNG; less gives JPEG
 	if err != nil {
 		t.Fatal(err)
 	}
