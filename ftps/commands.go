@@ -112,6 +112,7 @@ func (s *session) dispatch(line string) (quit bool) {
 		s.log.Debug("command", "verb", verb, "arg", arg)
 	}
 	cmd, ok := commands[verb]
+	s.noteCommand(verb)
 	if ok && !cmd.concurrent {
 		s.waitTransfer()
 		// No transfer runs now: the storage answers of the previous

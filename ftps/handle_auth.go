@@ -158,6 +158,7 @@ func (s *session) login(password string, byCert bool) {
 	s.srv.logins.loggedIn(s.id, s.user, addr)
 	s.leavePreLogin()
 	s.fs = fs
+	s.noteUser(s.user)
 	s.cwd = cleanPath(fs.Home())
 	s.log = s.log.With("user", s.user)
 	if len(s.peerCerts) > 0 {
@@ -211,6 +212,7 @@ func (s *session) logout() {
 		s.srv.logins.loggedOut(s.id)
 	}
 	s.fs, s.user = nil, ""
+	s.noteUser("")
 }
 
 // revoked reports whether the login behind this session has been

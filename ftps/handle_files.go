@@ -134,7 +134,7 @@ func (s *session) handleRETR(arg string) {
 	}
 	ascii := s.ascii
 	s.startTransfer(ctx, cancel, transferJob{
-		verb: "RETR", path: p,
+		verb: "RETR", path: p, offset: offset,
 		opening: "Opening " + modeName(ascii) + " mode data connection for " + sanitize(path.Base(p)) + ".",
 		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
 			if !ascii {
@@ -242,6 +242,7 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 	}
 	s.startTransfer(ctx, cancel, transferJob{
 		verb: verb, path: p, opening: opening, done: done, upload: true, checksums: checksumsOf(rec),
+		size: allo,
 		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
 			var dst io.Writer = w
 			lw := &lfWriter{w: w}

@@ -47,6 +47,7 @@ type Server struct {
 	events EventSink
 	// warns rate-limits the warnings a client can trigger in bulk.
 	warns *logThrottle
+	reg   registry // open sessions and recent transfers, for the console
 
 	// baseCtx is the parent of every session's context; cancelling it
 	// aborts all transfers (the last step of Shutdown).
@@ -264,7 +265,10 @@ func (s *Server) startSession(conn net.Conn, from origin) {
 			s.mu.Unlock()
 			s.wg.Done()
 		}()
-		newSession(s, conn, mode, id).from(from).serve()
+		sess := newSession(s, conn, mode, id).from(from)
+		s.reg.add(sess)
+		defer s.reg.remove(id)
+		sess.serve()
 	}()
 }
 

@@ -71,6 +71,8 @@ type session struct {
 	data     dataSource // the prepared data connection (PASV/PORT)
 	tmu      sync.Mutex
 	transfer *transfer // the running transfer, if any
+
+	live liveState // what the operator console reads (registry.go)
 }
 
 func newSession(srv *Server, conn net.Conn, mode string, id uint64) *session {
@@ -152,6 +154,8 @@ func (s *session) loop() string {
 		case <-s.loginExpired():
 			s.reply(codeUnavailable, msgLoginTimeout)
 			return "login timeout"
+		case <-s.kicked():
+			return s.endKicked()
 		}
 		if res.err != nil {
 			if s.lineTooLong(res.err) {

@@ -21,6 +21,11 @@ type transfer struct {
 	done       chan struct{}
 	aborted    atomic.Bool
 	bytes      atomic.Int64
+	// For the console (registry.go): set before the transfer is visible,
+	// but size, which a download learns later.
+	started time.Time
+	upload  bool
+	size    atomic.Int64
 
 	mu   sync.Mutex
 	conn net.Conn
@@ -146,6 +151,9 @@ type transferJob struct {
 	// checksums, when set, gives the digests computed on an upload's
 	// stream, by algorithm, for its event.
 	checksums func() map[string]string
+	// size is the expected byte count (an upload's ALLO), offset the
+	// REST offset of a download: for the console's progress.
+	size, offset int64
 }
 
 var errAborted = errors.New("transfer aborted by client")
@@ -157,6 +165,7 @@ func (s *session) startTransfer(ctx context.Context, cancel context.CancelFunc, 
 	src := s.data
 	s.data = nil
 	t := &transfer{verb: job.verb, path: job.path, cancel: cancel, done: make(chan struct{})}
+	s.noteTransfer(t, job)
 	s.tmu.Lock()
 	s.transfer = t
 	s.tmu.Unlock()
@@ -220,6 +229,7 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 		"err", errors.Join(outcome, finishErr))
 	s.srv.obs.Transfer(job.verb, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took)
 	s.emitTransfer(job, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took, code, msg)
+	s.recordFinished(t, result, took)
 	s.reply(code, msg)
 }
 

@@ -2,6 +2,7 @@
 # Installs what the tests drive, from the registries, when missing:
 #   - curl and lftp (Debian packages), the FTPS clients of the end-to-end tests;
 #   - haproxy (Debian package), the load balancer in front of several replicas;
+#   - chromium (Debian package), the headless browser of the console's test;
 #   - versitygw (S3) and fake-gcs-server (GCS) with `go install`, into .tools/bin;
 #   - Azurite (Azure Blob) from npm, into .tools/node.
 # Idempotent: a second run installs nothing.
@@ -18,6 +19,7 @@ command -v python3 >/dev/null || need+=(python3)   # the README's webhook verifi
 command -v openssl >/dev/null || need+=(openssl)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v node >/dev/null || need+=(nodejs npm)
+command -v chromium >/dev/null || need+=(chromium) # the console's browser test
 if [ ${#need[@]} -gt 0 ]; then
 	echo "installing ${need[*]}"
 	sudo=""

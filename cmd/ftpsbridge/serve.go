@@ -93,6 +93,7 @@ func serve(path string, log *slog.Logger) error {
 		return err
 	}
 	defer web.stop()
+	current := startAdmin(cfg, srv, users, log)
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
@@ -121,10 +122,12 @@ func serve(path string, log *slog.Logger) error {
 			log.Info("users_file changed; reloading", "users_file", cfg.UsersFile)
 			if next := reload(path, cfg, users, srv, stores, log); next != nil {
 				cfg = next
+				current.Store(next)
 			}
 		case <-hup:
 			if next := reload(path, cfg, users, srv, stores, log); next != nil {
 				cfg = next
+				current.Store(next)
 			}
 		case sig := <-stop:
 			drain(cfg.FTPS.Server, sig, web, stop, log)
@@ -193,6 +196,7 @@ func restartOnly(old, next *config.Config) []string {
 		{"metrics", old.Metrics, next.Metrics},
 		{"events", old.Events, next.Events},
 		{"health", old.Health, next.Health},
+		{"admin", old.Admin, next.Admin},
 		{"backends", old.Backends, next.Backends},
 		{"login_cache", old.LoginCache, next.LoginCache},
 		{"identity", old.Identity, next.Identity},

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/admin"
 	"github.com/ftpsbridge/ftpsbridge/internal/events"
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 	"github.com/ftpsbridge/ftpsbridge/internal/health"
@@ -32,6 +33,7 @@ type Config struct {
 	Metrics  metrics.Config
 	Events   []events.TargetConfig
 	Health   health.Config
+	Admin    admin.Config
 	Backends []Backend
 	// Users are those of the users section followed by those of the
 	// users_file, if any.
@@ -75,6 +77,7 @@ type fileLayout struct {
 	Identity   identity.Config          `yaml:"identity"`
 	Events     []events.TargetConfig    `yaml:"events"`
 	Health     health.Config            `yaml:"health"`
+	Admin      admin.Config             `yaml:"admin"`
 }
 
 // Error is a configuration error with its position.
@@ -144,6 +147,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		root:       root,
 		Events:     layout.Events,
 		Health:     layout.Health,
+		Admin:      layout.Admin.WithDefaults(),
 	}
 	if layout.UsersFile != "" {
 		users, usersRoot, err := loadUsersFile(layout.UsersFile)
@@ -190,6 +194,9 @@ func (c *Config) validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Health.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Admin.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	names, err := c.validateBackends()
