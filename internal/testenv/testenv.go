@@ -143,7 +143,9 @@ func startProcess(t testing.TB, addr string, name string, args ...string) {
 		cancel()
 		<-exited
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: Node starts Azurite in seconds on an idle machine, but
+	// takes tens of seconds while other test packages load both cores.
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -156,7 +158,7 @@ func startProcess(t testing.TB, addr string, name string, args ...string) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not listening on %s after 30s:\n%s", filepath.Base(name), addr, out.String())
+			t.Fatalf("%s not listening on %s after 90s:\n%s", filepath.Base(name), addr, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
