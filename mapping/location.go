@@ -17,6 +17,6 @@ func (s *Session) Locate(vpath string) (Location, bool) {
 		return Location{}, false
 	}
 	loc := t.mount.Where
-	loc.Key = t.key
+	loc.Key = joinKey(loc.Key, t.key)
 	return loc, true
 }

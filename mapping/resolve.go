@@ -25,7 +25,9 @@ type Mount struct {
 	Prefix string
 	Perm   Perm
 	Bucket backends.Bucket
-	// Where names the storage for events and logs (see Locate).
+	// Where names the storage for events and logs (see Locate). Its Key
+	// is the part of the key prefix that Bucket applies itself (a local
+	// mount confined to its prefix), "" otherwise.
 	Where Location
 }
 

@@ -113,7 +113,12 @@ func buildSet(users []UserConfig, stores map[string]backends.Backend) (*userSet,
 			if err != nil {
 				return nil, err
 			}
+			// A confined local mount's handle applies the prefix itself
+			// (m.Prefix is then ""): events still name the whole key.
 			m.Where = Location{Backend: pm.backend, Bucket: pm.bucket}
+			if m.Prefix == "" {
+				m.Where.Key = pm.prefix
+			}
 			mounts = append(mounts, m)
 		}
 		tmpl, err := NewSession(p.home, mounts...)
