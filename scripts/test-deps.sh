@@ -3,6 +3,8 @@
 #   - curl and lftp (Debian packages), the FTPS clients of the end-to-end tests;
 #   - haproxy (Debian package), the load balancer in front of several replicas;
 #   - chromium (Debian package), the headless browser of the console's test;
+#   - systemd (for systemd-analyze, which checks deploy/systemd), python3 and openssl (the
+#     README's webhook signature recipes);
 #   - versitygw (S3) and fake-gcs-server (GCS) with `go install`, into .tools/bin;
 #   - Azurite (Azure Blob) from npm, into .tools/node.
 # Idempotent: a second run installs nothing.
