@@ -213,6 +213,12 @@ func (s *Server) Kick(id uint64) bool {
 		return false
 	}
 	ss.live.kickOnce.Do(func() { close(ss.live.kick) })
+	// Abort a running transfer here rather than when the session loop
+	// gets to it: an upload whose client finishes in between must not be
+	// committed once the operator has been told the session is ended.
+	if t := ss.currentTransfer(); t != nil {
+		t.abort()
+	}
 	return true
 }
 
