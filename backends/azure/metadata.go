@@ -3,7 +3,6 @@ package azure
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -69,31 +68,21 @@ func (u *blockUpload) copyHead(ctx context.Context, obj objstore.Object, n int64
 	}
 	ranges := objstore.Ranges(n, resumeBlockSize)
 	parts := make([]objstore.Part, len(ranges))
-	errs := make([]error, len(ranges))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i, r := range ranges {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			id := u.blockID(i + 1)
-			opts := &blockblob.StageBlockFromURLOptions{Range: blob.HTTPRange{Offset: r[0], Count: r[1] - r[0]}}
-			if obj.Version != "" {
-				opts.SourceModifiedAccessConditions = &blob.SourceModifiedAccessConditions{SourceIfMatch: to.Ptr(azcore.ETag(obj.Version))}
-			}
-			if _, err := u.blob.StageBlockFromURL(ctx, id, sourceURL, opts); err != nil {
-				errs[i] = fmt.Errorf("staging block %d from the existing blob: %w", i+1, classify("resume", obj.Key, err))
-				return
-			}
-			parts[i] = objstore.Part{N: i + 1, Size: r[1] - r[0], ID: id}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	err = objstore.ForEach(ctx, len(ranges), 4, func(ctx context.Context, i int) error {
+		r := ranges[i]
+		id := u.blockID(i + 1)
+		opts := &blockblob.StageBlockFromURLOptions{Range: blob.HTTPRange{Offset: r[0], Count: r[1] - r[0]}}
+		if obj.Version != "" {
+			opts.SourceModifiedAccessConditions = &blob.SourceModifiedAccessConditions{SourceIfMatch: to.Ptr(azcore.ETag(obj.Version))}
 		}
+		if _, err := u.blob.StageBlockFromURL(ctx, id, sourceURL, opts); err != nil {
+			return fmt.Errorf("staging block %d from the existing blob: %w", i+1, classify("resume", obj.Key, err))
+		}
+		parts[i] = objstore.Part{N: i + 1, Size: r[1] - r[0], ID: id}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return parts, nil
 }

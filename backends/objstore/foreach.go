@@ -5,10 +5,10 @@ import (
 	"sync"
 )
 
-// forEach runs f for 0..n-1, at most limit at a time, and returns the
+// ForEach runs f for 0..n-1, at most limit at a time, and returns the
 // first error; after one (or once ctx is cancelled), no further calls
 // start and the running ones see their context cancelled.
-func forEach(ctx context.Context, n, limit int, f func(context.Context, int) error) error {
+func ForEach(ctx context.Context, n, limit int, f func(context.Context, int) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (

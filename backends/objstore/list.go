@@ -122,7 +122,7 @@ func (l *lister) entries(ctx context.Context, page Page) ([]backends.Entry, erro
 // dirTimes gives each directory of a page its marker's time, or the
 // implicit time when it has no marker.
 func (l *lister) dirTimes(ctx context.Context, out []backends.Entry, dirs []int) error {
-	return forEach(ctx, len(dirs), markerLookups, func(ctx context.Context, k int) error {
+	return ForEach(ctx, len(dirs), markerLookups, func(ctx context.Context, k int) error {
 		i := dirs[k]
 		marker, err := l.b.s.Head(ctx, l.prefix+out[i].Name+"/")
 		switch {

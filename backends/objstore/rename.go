@@ -76,7 +76,7 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 	target := func(o Object) string { return to + "/" + strings.TrimPrefix(o.Key, from+"/") }
 
 	copied := make([]bool, len(objs))
-	err = forEach(ctx, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
+	err = ForEach(ctx, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
 		o := objs[i]
 		put := func() error { return b.s.Copy(ctx, o, target(o)) }
 		if strings.HasSuffix(o.Key, "/") && o.Size == 0 {
@@ -95,7 +95,7 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 		// one that was cancelled), bounded like an upload's abort.
 		rollback, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		defer cancel()
-		undo := forEach(rollback, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
+		undo := ForEach(rollback, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
 			if !copied[i] {
 				return nil
 			}
@@ -111,7 +111,7 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 	// client has gone, within the same bound.
 	finish, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	err = forEach(finish, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
+	err = ForEach(finish, len(objs), renameConcurrency, func(ctx context.Context, i int) error {
 		return b.s.Delete(ctx, objs[i].Key)
 	})
 	if err != nil {

@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -48,39 +47,29 @@ func (m *multipart) copyHead(ctx context.Context, obj objstore.Object, n int64) 
 	// at least 64 MiB and at most S3's 5 GiB part.
 	ranges := objstore.Ranges(n, min(max(n/4, 64<<20), maxPartSize))
 	parts := make([]objstore.Part, len(ranges))
-	errs := make([]error, len(ranges))
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i, r := range ranges {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			in := &s3.UploadPartCopyInput{
-				Bucket:          &m.s.bucket,
-				Key:             &m.key,
-				UploadId:        &m.uploadID,
-				PartNumber:      aws.Int32(int32(i + 1)),
-				CopySource:      aws.String(m.s.copySource(obj.Key)),
-				CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", r[0], r[1]-1)),
-			}
-			if obj.Version != "" {
-				in.CopySourceIfMatch = aws.String(obj.Version)
-			}
-			res, err := m.s.client.UploadPartCopy(ctx, in)
-			if err != nil {
-				errs[i] = classify("resume", obj.Key, err)
-				return
-			}
-			parts[i] = objstore.Part{N: i + 1, Size: r[1] - r[0], ID: aws.ToString(res.CopyPartResult.ETag)}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			m.Abort(context.WithoutCancel(ctx))
-			return nil, err
+	err := objstore.ForEach(ctx, len(ranges), 4, func(ctx context.Context, i int) error {
+		r := ranges[i]
+		in := &s3.UploadPartCopyInput{
+			Bucket:          &m.s.bucket,
+			Key:             &m.key,
+			UploadId:        &m.uploadID,
+			PartNumber:      aws.Int32(int32(i + 1)),
+			CopySource:      aws.String(m.s.copySource(obj.Key)),
+			CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", r[0], r[1]-1)),
 		}
+		if obj.Version != "" {
+			in.CopySourceIfMatch = aws.String(obj.Version)
+		}
+		res, err := m.s.client.UploadPartCopy(ctx, in)
+		if err != nil {
+			return classify("resume", obj.Key, err)
+		}
+		parts[i] = objstore.Part{N: i + 1, Size: r[1] - r[0], ID: aws.ToString(res.CopyPartResult.ETag)}
+		return nil
+	})
+	if err != nil {
+		m.Abort(context.WithoutCancel(ctx))
+		return nil, err
 	}
 	return parts, nil
 }
