@@ -662,7 +662,6 @@ func TestConformance(t *testing.T) {
 		PartSize:           testBlockSize,
 		FileAndDirSameName: true,
 		ListPageSize:       100,
-		ListsModTime:       true,
 		// Through the SDK's Get Blob Properties (names come back in
 		// the headers' case: lower-cased here, as the driver does).
 		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {

@@ -222,13 +222,26 @@ func testSetModTime(t *testing.T, s *suite) {
 	if got := get(t, b, "f"); string(got) != "hello" {
 		t.Errorf("content changed to %q", got)
 	}
-	if s.opts.ListsModTime {
+	listedAt := func() (time.Time, bool) {
 		entries, _ := s.list(t, b, "")
 		for _, e := range entries {
-			if e.Name == "f" && !e.ModTime.Equal(mt) {
-				t.Errorf("List ModTime = %v, want %v", e.ModTime, mt)
+			if e.Name == "f" {
+				return e.ModTime, true
 			}
 		}
+		return time.Time{}, false
+	}
+	if lt, ok := listedAt(); !ok || !lt.Equal(mt) {
+		t.Errorf("List ModTime = %v (listed %v), want %v", lt, ok, mt)
+	}
+	// Overwritten, the file shows its new upload time, in Stat and in
+	// listings (which may remember the old answer: they must not).
+	put(t, b, "f", []byte("hello again"))
+	if e, err := b.Stat(t.Context(), "f"); err != nil || e.ModTime.Equal(mt) {
+		t.Errorf("Stat after overwrite = %v, %v; want the new upload time", e.ModTime, err)
+	}
+	if lt, ok := listedAt(); !ok || lt.Equal(mt) {
+		t.Errorf("List ModTime after overwrite = %v (listed %v); want the new upload time", lt, ok)
 	}
 	if err := tc.SetModTime(t.Context(), "missing", mt); !errors.Is(err, backends.ErrNotExist) {
 		t.Errorf("SetModTime of a missing file = %v, want ErrNotExist", err)

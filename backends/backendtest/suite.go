@@ -40,9 +40,6 @@ type Options struct {
 	// the store's own SDK (keys lower-cased): the suite checks that what
 	// the driver records is really on the object.
 	RawMetadata func(t *testing.T, b backends.Bucket, key string) map[string]string
-	// ListsModTime says List reports the times SetModTime sets (not S3,
-	// whose listings carry no user metadata).
-	ListsModTime bool
 }
 
 const defaultPartSize = 5 << 20

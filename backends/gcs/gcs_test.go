@@ -70,7 +70,6 @@ func TestConformance(t *testing.T) {
 		}
 		return b
 	}, backendtest.Options{PartSize: testChunkSize, FileAndDirSameName: true, ListPageSize: 100, RenamesDirectories: true,
-		ListsModTime: true,
 		RawMetadata: func(t *testing.T, _ backends.Bucket, key string) map[string]string {
 			attrs, err := s.be.client.Bucket(current.Load().(string)).Object(key).Attrs(t.Context())
 			if err != nil {

@@ -25,6 +25,13 @@ type Options struct {
 	Download Download
 	// Metadata says what is recorded with each object.
 	Metadata Metadata
+	// ModTimes, set by a driver whose listings carry no metadata (S3),
+	// makes listings show the times MFMT recorded: each file not yet in
+	// it is looked up once with a Head (see listtimes.go). Nil lists the
+	// store's own times. ModTimesNamespace tells this bucket's keys from
+	// another's in a ModTimes that several share (the bucket name).
+	ModTimes          *ModTimes
+	ModTimesNamespace string
 }
 
 const defaultReadStallTimeout = time.Minute

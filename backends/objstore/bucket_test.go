@@ -16,7 +16,8 @@ func TestConformanceFake(t *testing.T) {
 	var current *fakeStore
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		current = newFakeStore(PartOptions{PartSize: part, Concurrency: 3, MaxParts: 10000})
-		return NewBucket(current, Options{ListPageSize: 100})
+		// Like S3, the fake lists no metadata.
+		return NewBucket(current, Options{ListPageSize: 100, ModTimes: NewModTimes(100)})
 	}, backendtest.Options{
 		PartSize:           part,
 		FileAndDirSameName: true,
@@ -33,7 +34,7 @@ func TestConformanceFakeOptions(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) backends.Bucket {
 		s := newFakeStore(PartOptions{PartSize: part, Concurrency: 3, MaxParts: 10000})
 		return NewBucket(s, Options{ListPageSize: 100, Rename: DirRename{RenameDirectories: true},
-			Download: Download{DownloadConcurrency: 3, DownloadPartSize: 256 << 10}})
+			Download: Download{DownloadConcurrency: 3, DownloadPartSize: 256 << 10}, ModTimes: NewModTimes(100)})
 	}, backendtest.Options{
 		PartSize:           part,
 		FileAndDirSameName: true,

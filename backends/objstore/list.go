@@ -96,7 +96,8 @@ func (l *lister) entries(ctx context.Context, page Page) ([]backends.Entry, erro
 		}
 	}
 	out := make([]backends.Entry, 0, len(items))
-	var dirs []int
+	var dirs, files []int
+	var fileObjs []Object
 	for _, it := range items {
 		for len(l.files) > 0 && !strings.HasPrefix(it.key, l.files[len(l.files)-1]) {
 			l.files = l.files[:len(l.files)-1]
@@ -114,7 +115,12 @@ func (l *lister) entries(ctx context.Context, page Page) ([]backends.Entry, erro
 			continue
 		}
 		l.files = append(l.files, name)
+		files = append(files, len(out))
+		fileObjs = append(fileObjs, it.obj)
 		out = append(out, fileEntry(it.obj))
+	}
+	if err := l.fileTimes(ctx, out, files, fileObjs); err != nil {
+		return nil, err
 	}
 	return out, l.dirTimes(ctx, out, dirs)
 }

@@ -90,7 +90,17 @@ type Config struct {
 	objstore.Download `yaml:",inline"`
 	// object_metadata (default true; see objstore.Metadata).
 	objstore.Metadata `yaml:",inline"`
+	// ListingModTimes makes LIST and MLSD show the times MFMT set, at the
+	// cost of one HEAD per file the first time it is listed (S3 lists no
+	// metadata); default true. ListingModTimesCache is how many objects'
+	// answers are remembered (default 50,000, about 15 MiB).
+	ListingModTimes      *bool `yaml:"listing_mod_times"`
+	ListingModTimesCache int   `yaml:"listing_mod_times_cache"`
 }
+
+// defaultModTimesCache bounds the listing-time cache: some 300 bytes per
+// object remembered.
+const defaultModTimesCache = 50000
 
 const (
 	minPartSize     = 5 << 20
@@ -159,6 +169,9 @@ func (c *Config) Validate() error {
 	if c.RenameDirectoryLimit < 0 {
 		bad("rename_directory_limit must not be negative")
 	}
+	if c.ListingModTimesCache < 0 {
+		bad("listing_mod_times_cache must not be negative")
+	}
 	if err := c.Download.Validate(); err != nil {
 		bad("%s", strings.TrimSuffix(err.Error(), ": "+backends.ErrInvalid.Error()))
 	}
@@ -187,6 +200,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ListPageSize == 0 {
 		c.ListPageSize = 1000
+	}
+	if c.ListingModTimesCache == 0 {
+		c.ListingModTimesCache = defaultModTimesCache
 	}
 	if c.RequestChecksum == "" {
 		c.RequestChecksum = "when_supported"

@@ -109,13 +109,21 @@ func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 			o.HTTPClient = httpClient
 		}
 	})
-	return &backend{client: client, cfg: cfg, log: slog.Default().With("backend", "s3")}, nil
+	be := &backend{client: client, cfg: cfg, log: slog.Default().With("backend", "s3")}
+	if cfg.ListingModTimes == nil || *cfg.ListingModTimes {
+		be.modTimes = objstore.NewModTimes(cfg.ListingModTimesCache)
+	}
+	return be, nil
 }
 
 type backend struct {
 	client *s3.Client
 	cfg    Config
 	log    *slog.Logger
+	// modTimes is shared by all the backend's buckets (users from an
+	// identity provider get a bucket handle per login); nil when
+	// listing_mod_times is off.
+	modTimes *objstore.ModTimes
 }
 
 // bucketName accepts S3's bucket naming rules, loosely: lower case,
@@ -131,7 +139,7 @@ func (b *backend) Bucket(name string) (backends.Bucket, error) {
 		return nil, fmt.Errorf("s3: invalid bucket name %q: %w", name, backends.ErrInvalid)
 	}
 	st := &store{client: b.client, bucket: name, cfg: b.cfg, log: b.log.With("bucket", name)}
-	return objstore.NewBucket(st, objstore.Options{ListPageSize: b.cfg.ListPageSize, ReadStallTimeout: b.cfg.ReadStallTimeout, Rename: b.cfg.DirRename, Download: b.cfg.Download, Metadata: b.cfg.Metadata}), nil
+	return objstore.NewBucket(st, objstore.Options{ListPageSize: b.cfg.ListPageSize, ReadStallTimeout: b.cfg.ReadStallTimeout, Rename: b.cfg.DirRename, Download: b.cfg.Download, Metadata: b.cfg.Metadata, ModTimes: b.modTimes, ModTimesNamespace: name}), nil
 }
 
 func (b *backend) Close() error { return nil }

@@ -22,6 +22,7 @@ func runFlows(t *testing.T, c *cloud) {
 	t.Run("DisconnectLeavesNothing", func(t *testing.T) { testDisconnect(t, b, c) })
 	t.Run("Isolation", func(t *testing.T) { testIsolation(t, b, c) })
 	t.Run("RenameDirectoryRefused", func(t *testing.T) { testRenameDirRefused(t, b, c) })
+	t.Run("PreservedTimes", func(t *testing.T) { testPreservedTimes(t, b, c) })
 }
 
 // testRenameDirRefused: with directory renames off (the default), RNTO of
@@ -233,5 +234,49 @@ func testIsolation(t *testing.T, b *bridge, c *cloud) {
 	run(t, nil, curl, append(b.curlArgs("bob"), "-Q", "-RNFR own.txt", "-Q", "-RNTO ../alice/secret.txt", "ftp://"+b.explicit+"/")...)
 	if d, err := c.read(t, "alice/secret.txt"); err != nil || string(d) != "alice's" {
 		t.Fatalf("alice's object after bob's attempts: %q, %v", d, err)
+	}
+}
+
+// testPreservedTimes: lftp's mirror -R sets each file's time after
+// uploading it (MFMT); its listing (MLSD) then shows those times, and a
+// second mirror finds nothing to send. On S3 this is the listing's HEAD
+// per file (listing_mod_times); a listing showing the upload time would
+// make every mirror send every file again.
+func testPreservedTimes(t *testing.T, b *bridge, c *cloud) {
+	src := t.TempDir()
+	times := map[string]time.Time{
+		"a.csv": time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC),
+		"b.csv": time.Date(2011, 12, 13, 14, 15, 16, 0, time.UTC),
+		"c.csv": time.Date(2021, 6, 7, 8, 9, 10, 0, time.UTC),
+	}
+	for name, mt := range times {
+		p := filepath.Join(src, name)
+		if err := os.WriteFile(p, []byte("rows of "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := b.lftp(t, "alice", "mirror -R -v --no-perms "+src+" kept")
+	if n := strings.Count(out, "Transferring file"); n != len(times) {
+		t.Fatalf("first mirror sent %d files, want %d:\n%s", n, len(times), out)
+	}
+	listing := b.lftp(t, "alice", "cls -l --time-style=+%Y%m%d%H%M%S kept/")
+	for name, mt := range times {
+		want := mt.Format("20060102150405")
+		found := false
+		for _, line := range strings.Split(listing, "\n") {
+			if strings.HasSuffix(strings.TrimSpace(line), name) {
+				found = strings.Contains(line, want)
+			}
+		}
+		if !found {
+			t.Errorf("%s not listed with its time %s:\n%s", name, want, listing)
+		}
+	}
+	out = b.lftp(t, "alice", "mirror -R -v --no-perms "+src+" kept")
+	if strings.Contains(out, "Transferring file") {
+		t.Errorf("second mirror sent files again (the listing's times differ from those set):\n%s", out)
 	}
 }
