@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests drive, from the registries, when missing:
-#   - curl and lftp (Debian packages), the FTPS clients of the end-to-end tests;
+#   - curl, lftp and rclone (Debian packages), the FTPS clients of the end-to-end tests;
 #   - haproxy (Debian package), the load balancer in front of several replicas;
 #   - chromium (Debian package), the headless browser of the console's test;
 #   - systemd (for systemd-analyze, which checks deploy/systemd), python3 and openssl (the
@@ -17,6 +17,7 @@ need=()
 command -v systemd-analyze >/dev/null || need+=(systemd)   # verifies deploy/systemd
 command -v curl >/dev/null || need+=(curl)
 command -v lftp >/dev/null || need+=(lftp)
+command -v rclone >/dev/null || need+=(rclone)   # preserves times with MFMT, reads them from MLSD
 command -v python3 >/dev/null || need+=(python3)   # the README's webhook verification recipe
 command -v openssl >/dev/null || need+=(openssl)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
