@@ -44,7 +44,7 @@ func startAdmin(cfg *config.Config, srv *ftps.Server, users *mapping.Users, log 
 	srv.WatchTransfers()
 	console := admin.New(ac, admin.Deps{
 		FTP: srv, Version: version, Listeners: listeners, Log: log,
-		Users: func() []admin.UserView { return admin.Views(current.Load().Users) },
+		Users: func() []admin.UserView { return admin.Views(current.Load().Users, current.Load().InlineUsers()) },
 		Probe: func(ctx context.Context, name string) ([]admin.ProbeResult, error) {
 			return probe(ctx, current.Load(), users, name)
 		},
@@ -77,7 +77,7 @@ func probe(ctx context.Context, cfg *config.Config, users *mapping.Users, name s
 		return nil, err
 	}
 	var views []admin.MountView
-	for _, v := range admin.Views(cfg.Users) {
+	for _, v := range admin.Views(cfg.Users, 0) {
 		if v.Name == name {
 			views = v.Mounts
 		}

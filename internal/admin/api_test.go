@@ -89,7 +89,7 @@ func newWorld(t *testing.T) *world {
 	}}, Deps{
 		FTP: srv, Version: "test", Listeners: []string{l.Addr().String()},
 		Log:   slog.New(slog.NewTextHandler(logs, nil)),
-		Users: func() []UserView { return Views(userCfg) },
+		Users: func() []UserView { return Views(userCfg, 1) },
 	})
 	api := httptest.NewTLSServer(console)
 	t.Cleanup(api.Close)

@@ -94,17 +94,16 @@ type Snapshot struct {
 	Users []mapping.UserConfig
 }
 
-// Read returns the users in the file and its version.
+// Read returns the users in the file and its version. When the file
+// cannot be decoded (broken by hand), the version is still returned with
+// the error: an edit sent with it then reports the file's problems.
 func (e *Editor) Read() (Snapshot, error) {
 	data, err := readFile(e.Path)
 	if err != nil {
 		return Snapshot{}, err
 	}
 	users, err := e.Decode(data)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	return Snapshot{ETag: etagOf(data), Users: users}, nil
+	return Snapshot{ETag: etagOf(data), Users: users}, err
 }
 
 // Add appends u to the file and returns the new version.
