@@ -93,7 +93,8 @@ func serve(path string, log *slog.Logger) error {
 		return err
 	}
 	defer web.stop()
-	current := startAdmin(cfg, srv, users, log)
+	consoleReloads := make(chan chan error)
+	current := startAdmin(path, cfg, srv, users, consoleReloads, log)
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
@@ -120,15 +121,23 @@ func serve(path string, log *slog.Logger) error {
 			return err
 		case <-usersChanged:
 			log.Info("users_file changed; reloading", "users_file", cfg.UsersFile)
-			if next := reload(path, cfg, users, srv, stores, log); next != nil {
+			if next, err := reload(path, cfg, users, srv, stores, log); err == nil {
 				cfg = next
 				current.Store(next)
 			}
 		case <-hup:
-			if next := reload(path, cfg, users, srv, stores, log); next != nil {
+			if next, err := reload(path, cfg, users, srv, stores, log); err == nil {
 				cfg = next
 				current.Store(next)
 			}
+		case done := <-consoleReloads:
+			log.Info("users_file edited in the console; reloading", "users_file", cfg.UsersFile)
+			next, err := reload(path, cfg, users, srv, stores, log)
+			if err == nil {
+				cfg = next
+				current.Store(next)
+			}
+			done <- err
 		case sig := <-stop:
 			drain(cfg.FTPS.Server, sig, web, stop, log)
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.FTPS.Server.ShutdownTimeout)
@@ -151,17 +160,17 @@ func serve(path string, log *slog.Logger) error {
 // files, so a renewed certificate needs no restart. Other settings are
 // not reapplied: backends are not reopened and listeners not rebound,
 // and the log says when such a change waits for a restart. It returns
-// the new configuration, or nil when the reload failed and the current
-// users stay.
-func reload(path string, current *config.Config, users *mapping.Users, srv *ftps.Server, stores map[string]backends.Backend, log *slog.Logger) *config.Config {
+// the new configuration, or the error when the reload failed and the
+// current users stay.
+func reload(path string, current *config.Config, users *mapping.Users, srv *ftps.Server, stores map[string]backends.Backend, log *slog.Logger) (*config.Config, error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		log.Error("reload failed; keeping the current users", "err", err)
-		return nil
+		return nil, err
 	}
 	if err := users.Replace(cfg.Users, stores); err != nil {
 		log.Error("reload failed; keeping the current users", "err", err)
-		return nil
+		return nil, err
 	}
 	log.Info("users reloaded", "users", len(cfg.Users), "users_file", cfg.UsersFile)
 	t := cfg.FTPS.TLS
@@ -178,7 +187,7 @@ func reload(path string, current *config.Config, users *mapping.Users, srv *ftps
 	if changed := restartOnly(current, cfg); len(changed) > 0 {
 		log.Warn("configuration changes that need a restart were not applied", "sections", changed)
 	}
-	return cfg
+	return cfg, nil
 }
 
 // restartOnly lists the sections, other than users, that differ.
