@@ -1,4 +1,4 @@
-package usersfile
+package usersfile_test
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ftpsbridge/ftpsbridge/internal/config"
+	"github.com/ftpsbridge/ftpsbridge/internal/usersfile"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -34,7 +35,7 @@ const usersText = `# Partners of the exchange.
 type fixture struct {
 	dir, cfg, users string
 	applied         int
-	ed              *Editor
+	ed              *usersfile.Editor
 }
 
 // newFixture writes a configuration whose users_file holds usersText,
@@ -49,7 +50,7 @@ func newFixture(t *testing.T) *fixture {
 	write(t, f.cfg, fmt.Sprintf("server: {data_dir: %s/state}\nlisteners: [{address: 127.0.0.1:2121, tls: explicit}]\n"+
 		"backends: [{name: disk, type: local, root: %s/files}]\nusers_file: %s\n", dir, dir, f.users), 0o600)
 	write(t, f.users, usersText, 0o640)
-	f.ed = &Editor{
+	f.ed = &usersfile.Editor{
 		Path:     f.users,
 		Decode:   func(data []byte) ([]mapping.UserConfig, error) { return config.ParseUsersFile(f.users, data) },
 		Validate: func(c []byte) error { _, err := config.LoadWithUsersFile(f.cfg, c); return err },
@@ -148,7 +149,7 @@ func TestAddChangeDisableDelete(t *testing.T) {
 	if len(users) != 2 || users[0].Name != "acme" || users[1].Name != "initech" {
 		t.Fatalf("after delete: %+v", users)
 	}
-	if _, err := f.ed.Delete(f.etag(t), "globex"); !errors.Is(err, ErrNotFound) {
+	if _, err := f.ed.Delete(f.etag(t), "globex"); !errors.Is(err, usersfile.ErrNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
 	if f.applied != 3 {
@@ -160,19 +161,19 @@ func TestVersions(t *testing.T) {
 	f := newFixture(t)
 	first := f.etag(t)
 	disable := func(u mapping.UserConfig) (mapping.UserConfig, error) { u.Disabled = true; return u, nil }
-	if _, err := f.ed.Change("", "acme", disable); !errors.Is(err, ErrNoVersion) {
+	if _, err := f.ed.Change("", "acme", disable); !errors.Is(err, usersfile.ErrNoVersion) {
 		t.Fatalf("no If-Match: %v", err)
 	}
 	second, err := f.ed.Change(first, "acme", disable)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.ed.Change(first, "globex", disable); !errors.Is(err, ErrStale) {
+	if _, err := f.ed.Change(first, "globex", disable); !errors.Is(err, usersfile.ErrStale) {
 		t.Fatalf("stale version: %v", err)
 	}
 	// An edit by hand makes the version read before it stale too.
 	write(t, f.users, f.text(t)+"# edited by hand\n", 0o640)
-	if _, err := f.ed.Change(second, "globex", disable); !errors.Is(err, ErrStale) {
+	if _, err := f.ed.Change(second, "globex", disable); !errors.Is(err, usersfile.ErrStale) {
 		t.Fatalf("after a hand edit: %v", err)
 	}
 	if !strings.Contains(f.text(t), "# edited by hand") || f.applied != 1 {
@@ -188,11 +189,11 @@ func TestInvalidChangeWritesNothing(t *testing.T) {
 	_, err := f.ed.Add(f.etag(t), mapping.UserConfig{
 		Name: "acme", PasswordHash: pwHash, Backend: "nowhere", Prefix: "../up", Permissions: []string{"fly"},
 	})
-	var inv *InvalidError
+	var inv *usersfile.InvalidError
 	if !errors.As(err, &inv) {
 		t.Fatalf("got %v, want *InvalidError", err)
 	}
-	fields := map[string]Problem{}
+	fields := map[string]usersfile.Problem{}
 	for _, p := range inv.Problems {
 		fields[p.Field] = p
 	}
@@ -267,11 +268,10 @@ func TestFailedWriteLeavesFileIntact(t *testing.T) {
 			before := f.text(t)
 			boom := errors.New("injected " + step + " failure")
 			if step == "fsync" {
-				syncFile = func(*os.File) error { return boom }
+				t.Cleanup(usersfile.FailSync(boom))
 			} else {
-				renameFile = func(string, string) error { return boom }
+				t.Cleanup(usersfile.FailRename(boom))
 			}
-			t.Cleanup(func() { syncFile, renameFile = (*os.File).Sync, os.Rename })
 			if err := add(f); !errors.Is(err, boom) {
 				t.Fatalf("got %v, want the %s failure", err, step)
 			}
