@@ -318,3 +318,26 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersNotEditable: without a users_file the write endpoints say
+// why, and the page offers no form.
+func TestUsersNotEditable(t *testing.T) {
+	w := newWorld(t)
+	tok := w.login(t, "ops", "ops-pw")
+	edit := UserEdit{Name: "new", Password: "pw", Mounts: []MountView{{Path: "/", Backend: "mem", Permissions: []string{"*"}}}}
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/api/users"}, {"PUT", "/api/users/acme"}, {"DELETE", "/api/users/acme"}, {"POST", "/api/users/acme/disable"},
+	} {
+		var body any
+		if c.method != "DELETE" && !strings.HasSuffix(c.path, "/disable") {
+			body = edit
+		}
+		code, data := w.call(t, c.method, c.path, tok, body)
+		if code != http.StatusConflict || !strings.Contains(string(data), "users_file") {
+			t.Errorf("%s %s: %d %s, want 409 saying why", c.method, c.path, code, data)
+		}
+	}
+	if strings.Contains(w.logs.String(), `action="add user"`) {
+		t.Error("a refused add was audit-logged as done")
+	}
+}
