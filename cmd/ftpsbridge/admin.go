@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -101,7 +102,11 @@ func usersEditor(path string, cfg *config.Config, reloads chan<- chan error) (*u
 		Path:   file,
 		Decode: func(data []byte) ([]mapping.UserConfig, error) { return config.ParseUsersFile(file, data) },
 		Validate: func(candidate []byte) error {
-			_, err := config.LoadWithUsersFile(path, candidate)
+			next, err := config.LoadWithUsersFile(path, candidate)
+			if err == nil && next.UsersFile != file {
+				// The candidate would be judged as another file's content.
+				return fmt.Errorf("%s now names users_file %s; the console edits %s until a restart", path, next.UsersFile, file)
+			}
 			return err
 		},
 		Apply: func() error {

@@ -104,6 +104,36 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("change and disable through the page", func(t *testing.T) {
+		if err := chromedp.Do(bctx,
+			chromedp.Navigate(c.url+"/users/initech/edit"),
+			chromedp.WaitVisible("#partner"),
+			chromedp.SetValue("#f-mount-0-permissions", "list, upload, download"),
+			chromedp.Click("#save"),
+			chromedp.WaitVisible("p.notice"),
+		); err != nil {
+			t.Fatal(err)
+		}
+		text := c.loads(t)
+		if !strings.Contains(text, "# partners") || !strings.Contains(text, "download") {
+			t.Fatalf("users_file after the change:\n%s", text)
+		}
+		out, err := ftpCurl("-u", "initech:initech-pw", "-o", "-", "ftp://"+c.ftpAddr+"/invoice.csv").CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "1,10") {
+			t.Fatalf("download after the form granted it: %v %s", err, out)
+		}
+		// The row's Disable button.
+		if err := chromedp.Do(bctx,
+			chromedp.Click(`form[action="/users/initech/disable"] button`),
+			chromedp.WaitVisible("p.notice"),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := ftpCurl("-u", "initech:initech-pw", "--list-only", "ftp://"+c.ftpAddr+"/").CombinedOutput(); err == nil || !strings.Contains(string(out), "530") {
+			t.Fatalf("a disabled partner listed: %v %s", err, out)
+		}
+	})
+
 	t.Run("an invalid form shows check-config's messages", func(t *testing.T) {
 		before := c.loads(t)
 		fill(t, bctx, c.url+"/users", map[string]string{

@@ -297,3 +297,44 @@ func TestSymlinkKept(t *testing.T) {
 		t.Fatal("delete through the link not applied")
 	}
 }
+
+// TestConcurrentEdits: two edits from the same version, at once: one is
+// written, the other is told the file changed; neither is lost silently.
+func TestConcurrentEdits(t *testing.T) {
+	f := newFixture(t)
+	etag := f.etag(t)
+	errs := make(chan error, 2)
+	for _, name := range []string{"one", "two"} {
+		go func() {
+			_, err := f.ed.Add(etag, mapping.UserConfig{Name: name, PasswordHash: pwHash, Backend: "disk", Prefix: name, Permissions: []string{"*"}})
+			errs <- err
+		}()
+	}
+	var ok, stale int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, usersfile.ErrStale):
+			stale++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if ok != 1 || stale != 1 || len(f.loads(t)) != 3 {
+		t.Fatalf("%d written, %d stale, %d users", ok, stale, len(f.loads(t)))
+	}
+}
+
+// TestApplyFailure: the file is written but the reload refuses it; the
+// caller learns both (the new version, and an *ApplyError).
+func TestApplyFailure(t *testing.T) {
+	f := newFixture(t)
+	boom := errors.New("reload failed")
+	f.ed.Apply = func() error { return boom }
+	etag, err := f.ed.Delete(f.etag(t), "globex")
+	var ae *usersfile.ApplyError
+	if !errors.As(err, &ae) || !errors.Is(err, boom) || etag != f.etag(t) {
+		t.Fatalf("got %q, %v", etag, err)
+	}
+}
