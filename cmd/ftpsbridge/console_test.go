@@ -218,6 +218,8 @@ func TestConsoleEditsUsers(t *testing.T) {
 		if a := c.call(t, "POST", "/api/users/initech/disable", ops, add.etag, nil); a.code != http.StatusPreconditionFailed {
 			t.Fatalf("after a hand edit: %d %s", a.code, a.body)
 		}
+		// The watch still reloads edits by hand.
+		waitLog(t, c.logs, `"msg":"users_file changed; reloading"`, 1)
 	})
 	cur := c.call(t, "GET", "/api/users/initech", watch, "", nil)
 	if cur.code != http.StatusOK || cur.etag == add.etag {
@@ -295,6 +297,11 @@ func TestConsoleEditsUsers(t *testing.T) {
 			t.Fatalf("the other partner: %v", err)
 		}
 	})
+	// The console's own writes are applied once, not again by the watch:
+	// only the edit by hand was reloaded by it.
+	if n := strings.Count(c.logs.String(), `"msg":"users_file changed; reloading"`); n != 1 {
+		t.Errorf("the watch reloaded %d times, want 1 (the hand edit)", n)
+	}
 }
 
 // unwritable makes dir refuse new entries: chmod for a normal user, the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -109,6 +110,10 @@ func serve(path string, log *slog.Logger) error {
 			return fmt.Errorf("users_file: watching: %w", err)
 		}
 	}
+	// consoleSum is the users_file's hash as the console's last edit left
+	// it and a reload applied it: the watch's event for that write is
+	// not reloaded twice.
+	var consoleSum []byte
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()
 	log.Info("ftpsbridge started", "version", version, "config", cfg.File())
@@ -120,22 +125,34 @@ func serve(path string, log *slog.Logger) error {
 			}
 			return err
 		case <-usersChanged:
+			if consoleSum != nil && bytes.Equal(fileSum(cfg.UsersFile), consoleSum) {
+				// The watch saw the console's own write, already applied.
+				continue
+			}
+			consoleSum = nil
 			log.Info("users_file changed; reloading", "users_file", cfg.UsersFile)
 			if next, err := reload(path, cfg, users, srv, stores, log); err == nil {
 				cfg = next
 				current.Store(next)
 			}
 		case <-hup:
+			consoleSum = nil
 			if next, err := reload(path, cfg, users, srv, stores, log); err == nil {
 				cfg = next
 				current.Store(next)
 			}
 		case done := <-consoleReloads:
 			log.Info("users_file edited in the console; reloading", "users_file", cfg.UsersFile)
+			// What the reload loads, if the file holds still around it.
+			before := fileSum(cfg.UsersFile)
 			next, err := reload(path, cfg, users, srv, stores, log)
+			consoleSum = nil
 			if err == nil {
 				cfg = next
 				current.Store(next)
+				if after := fileSum(cfg.UsersFile); bytes.Equal(before, after) {
+					consoleSum = after
+				}
 			}
 			done <- err
 		case sig := <-stop:
