@@ -235,7 +235,7 @@ func (s *Server) fileUser(name string) (v UserView, etag string, ok bool) {
 	}
 	snap, err := s.deps.UsersFile.Read()
 	if err != nil {
-		return UserView{}, "", false
+		return UserView{}, snap.ETag, false // broken by hand: an edit says what is wrong
 	}
 	for _, u := range snap.Users {
 		if u.Name == name {

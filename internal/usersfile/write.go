@@ -3,6 +3,7 @@ package usersfile
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -19,7 +20,9 @@ var (
 // loader, the fsnotify watch, an editor) sees the old content or the new,
 // never a part: a temporary file in the same directory, with the old
 // file's mode and owner, is written and fsynced, then renamed over the
-// file, and the directory fsynced so the rename survives a crash. A
+// file, and the directory fsynced so the rename survives a crash (a
+// failure of that last step is logged, not returned: the file is
+// already replaced). A
 // symbolic link at path is followed: its target is replaced and the link
 // stays. was is the content the edit started from: if the file no
 // longer holds it (an edit by hand in between), nothing is replaced.
@@ -66,7 +69,12 @@ func writeAtomic(path string, data, was []byte) (err error) {
 	if err := renameFile(tmp.Name(), target); err != nil {
 		return fmt.Errorf("users_file: %w", err)
 	}
-	return syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		// The new file is in place and is what every reader now sees, so
+		// the edit goes on; only its survival of a crash is in doubt.
+		slog.Warn("users_file replaced, but the directory could not be synced: a crash may undo the change", "dir", dir, "err", err)
+	}
+	return nil
 }
 
 func syncDir(dir string) error {
