@@ -78,6 +78,13 @@ func (u UserConfig) NeedsCertificate() bool {
 	return err == nil && m.needsCert()
 }
 
+// NeedsPassword reports whether the user's auth mode takes a password
+// (so a password_hash belongs with it).
+func (u UserConfig) NeedsPassword() bool {
+	m, err := parseAuth(u.Auth)
+	return err == nil && m.needsPassword()
+}
+
 // maxNameLen bounds user names; FTP clients and logs cope badly with more.
 const maxNameLen = 256
 

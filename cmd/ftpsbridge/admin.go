@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,13 +15,16 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/ftps"
 	"github.com/ftpsbridge/ftpsbridge/internal/admin"
 	"github.com/ftpsbridge/ftpsbridge/internal/config"
+	"github.com/ftpsbridge/ftpsbridge/internal/usersfile"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
 // startAdmin starts the operator console when admin.address is set. It
 // returns the configuration holder the console reads users from; serve
-// stores each reloaded configuration in it.
-func startAdmin(cfg *config.Config, srv *ftps.Server, users *mapping.Users, log *slog.Logger) *atomic.Pointer[config.Config] {
+// stores each reloaded configuration in it. The console's edits of the
+// users_file are put in force by sending on reloads: serve's loop runs
+// the same reload as for SIGHUP and answers with its outcome.
+func startAdmin(path string, cfg *config.Config, srv *ftps.Server, users *mapping.Users, reloads chan<- chan error, log *slog.Logger) *atomic.Pointer[config.Config] {
 	current := &atomic.Pointer[config.Config]{}
 	current.Store(cfg)
 	ac := cfg.Admin
@@ -42,12 +46,21 @@ func startAdmin(cfg *config.Config, srv *ftps.Server, users *mapping.Users, log 
 		listeners = append(listeners, l.Address+" ("+l.TLS+")")
 	}
 	srv.WatchTransfers()
+	var backendNames []string
+	for _, b := range cfg.Backends {
+		backendNames = append(backendNames, b.Name)
+	}
+	editor, readOnly := usersEditor(path, cfg, reloads)
 	console := admin.New(ac, admin.Deps{
 		FTP: srv, Version: version, Listeners: listeners, Log: log,
-		Users: func() []admin.UserView { return admin.Views(current.Load().Users) },
+		Users: func() []admin.UserView {
+			c := current.Load()
+			return admin.Views(c.Users, c.InlineUsers())
+		},
 		Probe: func(ctx context.Context, name string) ([]admin.ProbeResult, error) {
 			return probe(ctx, current.Load(), users, name)
 		},
+		UsersFile: editor, UsersReadOnly: readOnly, Backends: backendNames,
 	})
 	l, err := net.Listen("tcp", ac.Address)
 	if err != nil {
@@ -68,6 +81,52 @@ func startAdmin(cfg *config.Config, srv *ftps.Server, users *mapping.Users, log 
 	return current
 }
 
+// applyTimeout bounds the wait for serve's loop to apply an edit (it is
+// busy only while draining for shutdown).
+const applyTimeout = time.Minute
+
+// usersEditor is the console's editor of the users_file named at start,
+// checked by the loader exactly as check-config and a reload read it;
+// or nil and the reason users cannot be edited.
+func usersEditor(path string, cfg *config.Config, reloads chan<- chan error) (*usersfile.Editor, string) {
+	switch {
+	case cfg.Identity.Type != "" && cfg.Identity.Mode == mapping.IdentityProviderOnly:
+		return nil, "identity.mode is provider_only: every login is answered by the identity provider, so users are managed there"
+	case cfg.UsersFile == "":
+		return nil, "users are defined in the configuration file's users: section; the console edits only a users_file (set users_file and move the users there)"
+	case path == "":
+		return nil, "the server runs on the embedded default configuration, which has no users_file"
+	}
+	file := cfg.UsersFile
+	return &usersfile.Editor{
+		Path:   file,
+		Decode: func(data []byte) ([]mapping.UserConfig, error) { return config.ParseUsersFile(file, data) },
+		Validate: func(candidate []byte) error {
+			next, err := config.LoadWithUsersFile(path, candidate)
+			if err == nil && next.UsersFile != file {
+				// The candidate would be judged as another file's content.
+				return fmt.Errorf("%s now names users_file %s; the console edits %s until a restart", path, next.UsersFile, file)
+			}
+			return err
+		},
+		Apply: func() error {
+			done := make(chan error, 1)
+			timeout := time.After(applyTimeout)
+			select {
+			case reloads <- done:
+			case <-timeout:
+				return errors.New("the server did not take the reload (shutting down?)")
+			}
+			select {
+			case err := <-done:
+				return err
+			case <-timeout:
+				return errors.New("the reload did not finish in time")
+			}
+		},
+	}, ""
+}
+
 // probe tests each mount of user name and reports the outcome in the
 // storage error vocabulary (never the error's text: it names buckets
 // and hosts the API has no business repeating).
@@ -77,7 +136,7 @@ func probe(ctx context.Context, cfg *config.Config, users *mapping.Users, name s
 		return nil, err
 	}
 	var views []admin.MountView
-	for _, v := range admin.Views(cfg.Users) {
+	for _, v := range admin.Views(cfg.Users, 0) {
 		if v.Name == name {
 			views = v.Mounts
 		}

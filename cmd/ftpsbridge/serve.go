@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,8 @@ func serve(path string, log *slog.Logger) error {
 		return err
 	}
 	defer web.stop()
-	current := startAdmin(cfg, srv, users, log)
+	consoleReloads := make(chan chan error)
+	current := startAdmin(path, cfg, srv, users, consoleReloads, log)
 	stop := make(chan os.Signal, 2)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	hup := make(chan os.Signal, 1)
@@ -108,6 +110,10 @@ func serve(path string, log *slog.Logger) error {
 			return fmt.Errorf("users_file: watching: %w", err)
 		}
 	}
+	// consoleSum is the users_file's hash as the console's last edit left
+	// it and a reload applied it: the watch's event for that write is
+	// not reloaded twice.
+	var consoleSum []byte
 	served := make(chan error, 1)
 	go func() { served <- srv.ListenAndServe() }()
 	log.Info("ftpsbridge started", "version", version, "config", cfg.File())
@@ -119,16 +125,36 @@ func serve(path string, log *slog.Logger) error {
 			}
 			return err
 		case <-usersChanged:
+			if consoleSum != nil && bytes.Equal(fileSum(cfg.UsersFile), consoleSum) {
+				// The watch saw the console's own write, already applied.
+				continue
+			}
+			consoleSum = nil
 			log.Info("users_file changed; reloading", "users_file", cfg.UsersFile)
-			if next := reload(path, cfg, users, srv, stores, log); next != nil {
+			if next, err := reload(path, cfg, users, srv, stores, log); err == nil {
 				cfg = next
 				current.Store(next)
 			}
 		case <-hup:
-			if next := reload(path, cfg, users, srv, stores, log); next != nil {
+			consoleSum = nil
+			if next, err := reload(path, cfg, users, srv, stores, log); err == nil {
 				cfg = next
 				current.Store(next)
 			}
+		case done := <-consoleReloads:
+			log.Info("users_file edited in the console; reloading", "users_file", cfg.UsersFile)
+			// What the reload loads, if the file holds still around it.
+			before := fileSum(cfg.UsersFile)
+			next, err := reload(path, cfg, users, srv, stores, log)
+			consoleSum = nil
+			if err == nil {
+				cfg = next
+				current.Store(next)
+				if after := fileSum(cfg.UsersFile); bytes.Equal(before, after) {
+					consoleSum = after
+				}
+			}
+			done <- err
 		case sig := <-stop:
 			drain(cfg.FTPS.Server, sig, web, stop, log)
 			ctx, cancel := context.WithTimeout(context.Background(), cfg.FTPS.Server.ShutdownTimeout)
@@ -151,17 +177,17 @@ func serve(path string, log *slog.Logger) error {
 // files, so a renewed certificate needs no restart. Other settings are
 // not reapplied: backends are not reopened and listeners not rebound,
 // and the log says when such a change waits for a restart. It returns
-// the new configuration, or nil when the reload failed and the current
-// users stay.
-func reload(path string, current *config.Config, users *mapping.Users, srv *ftps.Server, stores map[string]backends.Backend, log *slog.Logger) *config.Config {
+// the new configuration, or the error when the reload failed and the
+// current users stay.
+func reload(path string, current *config.Config, users *mapping.Users, srv *ftps.Server, stores map[string]backends.Backend, log *slog.Logger) (*config.Config, error) {
 	cfg, err := loadConfig(path)
 	if err != nil {
 		log.Error("reload failed; keeping the current users", "err", err)
-		return nil
+		return nil, err
 	}
 	if err := users.Replace(cfg.Users, stores); err != nil {
 		log.Error("reload failed; keeping the current users", "err", err)
-		return nil
+		return nil, err
 	}
 	log.Info("users reloaded", "users", len(cfg.Users), "users_file", cfg.UsersFile)
 	t := cfg.FTPS.TLS
@@ -178,7 +204,7 @@ func reload(path string, current *config.Config, users *mapping.Users, srv *ftps
 	if changed := restartOnly(current, cfg); len(changed) > 0 {
 		log.Warn("configuration changes that need a restart were not applied", "sections", changed)
 	}
-	return cfg
+	return cfg, nil
 }
 
 // restartOnly lists the sections, other than users, that differ.

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/usersfile"
 )
 
 // FTP is what the console reads and acts on; *ftps.Server implements it.
@@ -39,7 +40,14 @@ type Deps struct {
 	Users func() []UserView
 	// Probe lists and stats each mount of user name, writing nothing.
 	Probe func(ctx context.Context, name string) ([]ProbeResult, error)
-	Log   *slog.Logger
+	// UsersFile edits the users_file, putting each change in force as a
+	// reload does; nil when users cannot be edited, and then
+	// UsersReadOnly says why.
+	UsersFile     *usersfile.Editor
+	UsersReadOnly string
+	// Backends are the configured backend names, offered by the forms.
+	Backends []string
+	Log      *slog.Logger
 }
 
 // ProbeResult is the outcome of testing one mount of a user.
@@ -90,6 +98,12 @@ func (s *Server) apiRoutes() {
 	s.route("POST /api/bans", s.need(RoleAdmin, s.apiBan))
 	s.route("DELETE /api/bans/{address}", s.need(RoleAdmin, s.apiUnban))
 	s.route("GET /api/users", s.need(RoleViewer, s.apiUsers))
+	s.route("POST /api/users", s.need(RoleAdmin, s.apiAddUser))
+	s.route("GET /api/users/{name}", s.need(RoleViewer, s.apiUser))
+	s.route("PUT /api/users/{name}", s.need(RoleAdmin, s.apiChangeUser))
+	s.route("DELETE /api/users/{name}", s.need(RoleAdmin, s.apiDeleteUser))
+	s.route("POST /api/users/{name}/disable", s.need(RoleAdmin, s.apiDisableUser(true)))
+	s.route("POST /api/users/{name}/enable", s.need(RoleAdmin, s.apiDisableUser(false)))
 	s.route("POST /api/users/{name}/test", s.need(RoleAdmin, s.apiProbe))
 }
 
@@ -299,10 +313,6 @@ func (s *Server) apiUnban(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r, "lift ban", "address", key)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.deps.Users())
 }
 
 func (s *Server) apiProbe(w http.ResponseWriter, r *http.Request) {

@@ -11,7 +11,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,7 +91,7 @@ func newWorld(t *testing.T) *world {
 	}}, Deps{
 		FTP: srv, Version: "test", Listeners: []string{l.Addr().String()},
 		Log:   slog.New(slog.NewTextHandler(logs, nil)),
-		Users: func() []UserView { return Views(userCfg) },
+		Users: func() []UserView { return Views(userCfg, 1) },
 	})
 	api := httptest.NewTLSServer(console)
 	t.Cleanup(api.Close)
@@ -316,5 +318,79 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		if !routed[d] {
 			t.Errorf("openapi.yaml documents %s, which is not routed", d)
 		}
+	}
+}
+
+// TestUsersNotEditable: without a users_file the write endpoints say
+// why, and the page offers no form.
+func TestUsersNotEditable(t *testing.T) {
+	w := newWorld(t)
+	tok := w.login(t, "ops", "ops-pw")
+	edit := UserEdit{Name: "new", Password: "pw", Mounts: []MountView{{Path: "/", Backend: "mem", Permissions: []string{"*"}}}}
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/api/users"}, {"PUT", "/api/users/acme"}, {"DELETE", "/api/users/acme"}, {"POST", "/api/users/acme/disable"},
+	} {
+		var body any
+		if c.method != "DELETE" && !strings.HasSuffix(c.path, "/disable") {
+			body = edit
+		}
+		code, data := w.call(t, c.method, c.path, tok, body)
+		if code != http.StatusConflict || !strings.Contains(string(data), "users_file") {
+			t.Errorf("%s %s: %d %s, want 409 saying why", c.method, c.path, code, data)
+		}
+	}
+	if strings.Contains(w.logs.String(), `action="add user"`) {
+		t.Error("a refused add was audit-logged as done")
+	}
+}
+
+// pageClient logs in through the login form and returns a client that
+// carries the session cookie (and does not follow redirects).
+func (w *world) pageClient(t *testing.T, name, pw string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Transport: w.api.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(w.api.URL+"/login", url.Values{"name": {name}, "password": {pw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("form login %s: %d", name, resp.StatusCode)
+	}
+	return c
+}
+
+// TestPartnerFormGuards: the partner form needs the admin role, and a
+// post without the login's CSRF token is refused before anything runs.
+func TestPartnerFormGuards(t *testing.T) {
+	w := newWorld(t)
+	viewer := w.pageClient(t, "watch", "watch-pw")
+	resp, err := viewer.Get(w.api.URL + "/users/new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer opens the partner form: %d, want 403", resp.StatusCode)
+	}
+	admin := w.pageClient(t, "ops", "ops-pw")
+	resp, err = admin.PostForm(w.api.URL+"/users/new", url.Values{"name": {"x"}, "password": {"pw"}, "csrf": {"forged"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("post without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+	resp, err = admin.Get(w.api.URL + "/users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `id="readonly"`) || strings.Contains(string(page), `id="add-partner"`) {
+		t.Fatalf("without a users_file the users page offers a form:\n%s", page)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv/browser"
 )
 
 // TestBrowserDashboard drives the console in headless Chromium: it logs
@@ -22,7 +22,6 @@ import (
 // progress bar. Screenshots go to $FTPSBRIDGE_ARTEFACTS (else a temp
 // directory).
 func TestBrowserDashboard(t *testing.T) {
-	chromium := testenv.Tool(t, "chromium")
 	curl := testenv.Tool(t, "curl")
 	w := newWorld(t)
 	put := w.dial(t)
@@ -42,16 +41,7 @@ func TestBrowserDashboard(t *testing.T) {
 	}
 	defer func() { dl.Process.Kill(); dl.Wait() }()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 720),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("ignore-certificate-errors", true),
-	)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	bctx := browser.New(t, ctx)
 
 	err := chromedp.Do(bctx,
 		chromedp.Navigate(w.api.URL+"/login"),
@@ -74,19 +64,8 @@ func TestBrowserDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // 100: PNG; less gives JPEG
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !strings.Contains(progress, "acme") || !strings.Contains(progress, "RETR /report.bin") || !strings.Contains(progress, "%") {
 		t.Fatalf("dashboard shows %q", progress)
 	}
-	dir := os.Getenv("FTPSBRIDGE_ARTEFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	if err := os.WriteFile(filepath.Join(dir, "console-dashboard.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot in %s", dir)
+	browser.Screenshot(t, bctx, "console-dashboard.png")
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,8 @@ var staticFiles embed.FS
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"ts":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 	"bytes": func(n int64) string { return strconv.FormatInt(n, 10) },
+	"join":  func(s []string, sep string) string { return strings.Join(s, sep) },
+	"list":  func(s ...string) []string { return s },
 }).ParseFS(pageFiles, "web/*.html"))
 
 const cookieName = "ftpsbridge_console"
@@ -35,6 +38,7 @@ func (s *Server) pageRoutes() {
 	s.route("POST /bans", s.page(RoleAdmin, s.banForm))
 	s.route("POST /bans/lift", s.page(RoleAdmin, s.unbanForm))
 	s.route("POST /sessions/end", s.page(RoleAdmin, s.kickForm))
+	s.userPageRoutes()
 }
 
 // page wraps a page handler: it needs the session cookie (else the login
@@ -111,10 +115,6 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) transfersPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "transfers", s.deps.FTP.RecentTransfers(), "")
-}
-
-func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "users", s.deps.Users(), "")
 }
 
 func (s *Server) bansPage(w http.ResponseWriter, r *http.Request) {

@@ -84,8 +84,14 @@ type fileLayout struct {
 type Error struct {
 	File string
 	Line int
-	Msg  string
+	// Key is the dotted key at fault, in File's own numbering
+	// ("users.2.prefix"), when the error concerns one.
+	Key string
+	Msg string
 }
+
+// At is the key and line at fault, for those who list problems by key.
+func (e *Error) At() (key string, line int) { return e.Key, e.Line }
 
 func (e *Error) Error() string {
 	if e.Line > 0 {
@@ -103,9 +109,26 @@ func Load(path string) (*Config, error) {
 	return Parse(path, data)
 }
 
+// LoadWithUsersFile is Load with the users_file's content taken from
+// users instead of the disk: it says what check-config and a reload
+// would say if users were written there. The operator console checks a
+// change this way before writing it.
+func LoadWithUsersFile(path string, users []byte) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, data, func(string) ([]byte, error) { return users, nil })
+}
+
 // Parse parses configuration text; name is used in error messages. It
 // applies defaults and validates.
 func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, data, readRegular)
+}
+
+// parse is Parse with the users_file read by readUsers.
+func parse(name string, data []byte, readUsers func(string) ([]byte, error)) (*Config, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
@@ -150,7 +173,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		Admin:      layout.Admin.WithDefaults(),
 	}
 	if layout.UsersFile != "" {
-		users, usersRoot, err := loadUsersFile(layout.UsersFile)
+		users, usersRoot, err := loadUsersFile(layout.UsersFile, readUsers)
 		var located *Error
 		switch {
 		case errors.As(err, &located):
@@ -267,3 +290,12 @@ func (c *Config) checkTLSFiles() []error {
 
 // File is the name the configuration was loaded from.
 func (c *Config) File() string { return c.file }
+
+// InlineUsers is how many of Users come from the users section of the
+// configuration file itself; the rest come from the users_file.
+func (c *Config) InlineUsers() int {
+	if c.usersFrom == nil {
+		return len(c.Users)
+	}
+	return c.usersFrom.first
+}

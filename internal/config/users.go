@@ -36,11 +36,19 @@ type usersSource struct {
 	root  *yaml.Node // a mapping whose "users" key holds the file's list
 }
 
-// loadUsersFile reads a users file: a YAML list of users, or a mapping
-// with the single key users. It applies ${NAME} expansion and rejects
-// unknown keys, like the main file.
-func loadUsersFile(path string) ([]mapping.UserConfig, *yaml.Node, error) {
-	data, err := readRegular(path)
+// ParseUsersFile decodes the content of a users file as the loader
+// does (${NAME} expanded, unknown keys refused), without validating the
+// users; path is used in error messages.
+func ParseUsersFile(path string, data []byte) ([]mapping.UserConfig, error) {
+	users, _, err := loadUsersFile(path, func(string) ([]byte, error) { return data, nil })
+	return users, err
+}
+
+// loadUsersFile reads a users file with read: a YAML list of users, or a
+// mapping with the single key users. It applies ${NAME} expansion and
+// rejects unknown keys, like the main file.
+func loadUsersFile(path string, read func(string) ([]byte, error)) ([]mapping.UserConfig, *yaml.Node, error) {
+	data, err := read(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,9 +176,9 @@ func (c *Config) locateOne(err error) *Error {
 				if tail != "" {
 					f += "." + tail
 				}
-				return &Error{File: src.file, Line: lineOf(src.root, f), Msg: f + ": " + fe.Reason}
+				return &Error{File: src.file, Line: lineOf(src.root, f), Key: f, Msg: f + ": " + fe.Reason}
 			}
 		}
 	}
-	return &Error{File: c.file, Line: lineOf(c.root, fe.Field), Msg: fe.Error()}
+	return &Error{File: c.file, Line: lineOf(c.root, fe.Field), Key: fe.Field, Msg: fe.Error()}
 }
