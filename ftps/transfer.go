@@ -388,8 +388,9 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return
 // write error the destination's).
 func copyCounted(dst io.Writer, src io.Reader, t *transfer, f flow) error {
 	if wt, ok := src.(io.WriterTo); ok {
-		// The source writes for itself (a download reading ahead from
-		// the store while this goroutine's writes go to the client).
+		// The source writes for itself (a store's reader filling whole
+		// chunks, or ranges read ahead in parallel, before each write
+		// to the client).
 		cw := &countingWriter{w: dst, t: t}
 		_, err := wt.WriteTo(cw)
 		if cw.err != nil {

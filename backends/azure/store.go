@@ -80,7 +80,7 @@ func absent(op, key, problem string) error {
 }
 
 // bounded limits ctx to request_timeout for one metadata request (see
-// backends.Bounded).
+// objstore.Bounded).
 func (s *store) bounded(ctx context.Context, op, key string) (context.Context, func(error) error) {
 	return objstore.Bounded(ctx, s.cfg.RequestTimeout, "azure", op, key, classify)
 }

@@ -26,7 +26,7 @@ type store struct {
 }
 
 // bounded limits ctx to request_timeout for one metadata request (see
-// backends.Bounded).
+// objstore.Bounded).
 func (s *store) bounded(ctx context.Context, op, key string) (context.Context, func(error) error) {
 	return objstore.Bounded(ctx, s.cfg.RequestTimeout, "s3", op, key, classify)
 }
