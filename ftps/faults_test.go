@@ -3,6 +3,7 @@ package ftps_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -231,6 +232,25 @@ func TestStorageFailuresMidTransfer(t *testing.T) {
 			})
 		}
 	}
+	// A failed download ends without close_notify, so that even a client
+	// that does not know the size sees the file as cut; a whole one ends
+	// with it.
+	for _, fail := range []bool{true, false} {
+		t.Run(fmt.Sprintf("close_notify/failed=%v", fail), func(t *testing.T) {
+			if fail {
+				fb.failReadAfter.Store(1 << 20)
+				defer fb.failReadAfter.Store(0)
+			}
+			raw := &clientEOFWatch{Conn: c.openData(false)}
+			got, code, _ := c.download("RETR existing.bin", &lazyTLS{Conn: raw, cfg: c.tls})
+			if fail != (code == 451) || fail == (len(got) == len(data)) {
+				t.Fatalf("RETR: %d after %d bytes", code, len(got))
+			}
+			if raw.eof.Load() != fail {
+				t.Fatalf("the data connection ended without close_notify: %v, want %v", raw.eof.Load(), fail)
+			}
+		})
+	}
 	for _, verb := range []string{"LIST", "NLST", "MLSD"} {
 		t.Run("list-fails/"+verb, func(t *testing.T) {
 			fb.failList.Store(true)
@@ -292,6 +312,22 @@ func TestClientCutsMidTransfer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// clientEOFWatch records whether the raw connection under the client's
+// TLS reached EOF: crypto/tls reads no further after a close_notify, so
+// EOF seen here means the server cut the connection without one.
+type clientEOFWatch struct {
+	net.Conn
+	eof atomic.Bool
+}
+
+func (w *clientEOFWatch) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	if errors.Is(err, io.EOF) {
+		w.eof.Store(true)
+	}
+	return n, err
 }
 
 // cut resets a data connection: no close_notify, no FIN, an RST.

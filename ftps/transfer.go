@@ -213,7 +213,7 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 	s.log.Log(context.Background(), level, "transfer",
 		"command", job.verb, "path", job.path, "bytes", t.bytes.Load(),
 		"duration", took.Round(time.Millisecond), "result", result,
-		"err", err)
+		"reply", code, "err", err)
 	s.srv.obs.Transfer(job.verb, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took)
 	s.emitTransfer(job, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took, code, msg)
 	s.recordFinished(t, result, took)
@@ -307,11 +307,16 @@ func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, *eofW
 	return &coalescedConn{&timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, watch}, watch, nil
 }
 
-// closeDataConn closes a data connection; for TLS a clean close sends
-// close_notify first, so the client can tell a complete file from a cut
-// one.
+// closeDataConn closes a data connection. For TLS, a clean close sends
+// close_notify, which tells the client it has the whole file; an unclean
+// one (the transfer failed) cuts the connection under TLS without it, so
+// that a client that does not know the size still sees a truncated file
+// as truncated (crypto/tls's Close would send close_notify either way).
 func closeDataConn(conn net.Conn, clean bool) error {
 	if !clean {
+		if c, ok := conn.(*coalescedConn); ok && c.watch != nil {
+			return c.watch.Conn.Close()
+		}
 		return conn.Close()
 	}
 	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
