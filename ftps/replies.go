@@ -84,12 +84,7 @@ func errorReply(err error) (int, string) {
 	case backends.ErrTransient:
 		return codeLocalError, "Storage temporarily unavailable; try again later."
 	}
-	switch {
-	case errors.Is(err, errTruncated):
-		return codeLocalError, "Upload incomplete: the data connection closed without TLS close_notify; nothing stored."
-	case errors.Is(err, errSizeMismatch):
-		return codeLocalError, "Upload incomplete: received size differs from ALLO; nothing stored."
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return codeLocalError, "Operation interrupted."
 	}
 	return codeLocalError, "Requested action aborted: local error in processing."
@@ -116,9 +111,10 @@ func transferReply(err error) (code int, msg, result string) {
 		switch {
 		case network.op == opOpen:
 			return codeCantOpenData, "Cannot open data connection.", "no data connection"
+		case network.op == opEnd && errors.Is(err, errSizeMismatch):
+			return codeLocalError, "Upload incomplete: received size differs from ALLO; nothing stored.", "incomplete upload"
 		case network.op == opEnd:
-			code, msg = errorReply(err)
-			return code, msg, "incomplete upload"
+			return codeLocalError, "Upload incomplete: the data connection closed without TLS close_notify; nothing stored.", "incomplete upload"
 		}
 		return codeTransferAborted, "Data connection closed; transfer aborted.", "connection lost"
 	case errors.As(err, &storage) && storage.op == opCommit:
