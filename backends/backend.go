@@ -6,6 +6,10 @@
 // key prefix, reads start at an offset, and writes are staged and become
 // visible only on Commit. It must never know about FTP, users or mappings;
 // keys it receives are already resolved and confined by package mapping.
+// It holds the contract and its errors only: what drivers share to build
+// themselves (HTTP status classification, request timeouts, the multipart
+// writer) lives in backends/objstore, which callers of the contract never
+// import.
 package backends
 
 import (

@@ -2,6 +2,7 @@ package backends
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 )
 
@@ -28,6 +29,28 @@ var (
 	ErrTransient = errors.New("storage temporarily unavailable")
 )
 
+// Refinements of a class above, for failures that deserve a reply of
+// their own. They live here, not in the package that first needed them,
+// because both sides of the contract return them: a store has per-object
+// limits and renames that cannot cross devices, and package mapping
+// enforces the same two things for its users (upload_max_bytes, mounts on
+// different buckets). The FTP front end, which maps this vocabulary to
+// replies, imports backends, while mapping imports the front end. Each
+// wraps the class it refines, so errors.Is and Kind see that class too.
+var (
+	// ErrFileTooLarge reports that one file exceeds a size limit: the
+	// user's upload_max_bytes, or the store's largest object (S3's
+	// EntityTooLarge, the most parts a multipart upload may have, EFBIG).
+	// The upload is discarded. Unlike plain ErrQuota, the store is not
+	// full: a smaller file would fit.
+	ErrFileTooLarge = fmt.Errorf("file exceeds the upload size limit: %w", ErrQuota)
+	// ErrCrossMount reports a rename whose source and target lie in
+	// different storage: two mounts on different buckets, or two file
+	// systems under one local root (EXDEV). Only a copy could move the
+	// file.
+	ErrCrossMount = fmt.Errorf("rename across mounts: %w", ErrUnsupported)
+)
+
 // classified is the list Kind walks, most specific first.
 var classified = []error{
 	ErrNotEmpty, ErrIsDir, ErrNotDir, ErrQuota, ErrTransient, ErrUnsupported,
@@ -35,7 +58,8 @@ var classified = []error{
 }
 
 // Kind returns the sentinel that err is classified as, or nil when err is
-// nil or unclassified.
+// nil or unclassified. It returns the class, never a refinement: an
+// ErrFileTooLarge is ErrQuota here; test for refinements with errors.Is.
 func Kind(err error) error {
 	if err == nil {
 		return nil

@@ -144,8 +144,9 @@ func (s *session) dispatch(line string) (quit bool) {
 	return s.quitting
 }
 
-// readLoopError reports whether a read error ends the session; a line that
-// was too long is answered and the session goes on.
+// lineTooLong answers a read error that was a command line too long (500)
+// and reports whether it was one: the session then goes on, while any
+// other read error ends it.
 func (s *session) lineTooLong(err error) bool {
 	if errors.Is(err, errLineTooLong) {
 		s.reply(codeSyntaxError, "Command line too long.")

@@ -3,11 +3,14 @@ package ftps_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 )
@@ -22,6 +25,8 @@ type faultyBackend struct {
 	// after this many bytes. 0 disables each.
 	failWriteAfter, failReadAfter atomic.Int64
 	failCommit                    atomic.Bool
+	// failList fails a listing's pages, after List itself succeeded.
+	failList atomic.Bool
 }
 
 var errStoreDown = fmt.Errorf("injected store failure: %w", backends.ErrTransient)
@@ -54,6 +59,18 @@ func (b *faultyBucket) Open(ctx context.Context, key string, offset int64) (io.R
 	}
 	return &faultyReader{ReadCloser: r, limit: b.f.failReadAfter.Load()}, nil
 }
+
+func (b *faultyBucket) List(ctx context.Context, dir string) (backends.Lister, error) {
+	l, err := b.Bucket.List(ctx, dir)
+	if err != nil || !b.f.failList.Load() {
+		return l, err
+	}
+	return faultyLister{l}, nil
+}
+
+type faultyLister struct{ backends.Lister }
+
+func (faultyLister) Next(context.Context) ([]backends.Entry, error) { return nil, errStoreDown }
 
 type faultyWriter struct {
 	backends.Writer
@@ -95,6 +112,38 @@ func (r *faultyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// dataModes are the ways a data connection is made, each of which a
+// failure must be told through the same way.
+var dataModes = []struct {
+	name string
+	open func(c *rawClient) net.Conn
+}{
+	{"passive", func(c *rawClient) net.Conn { return c.openData(true) }},
+	{"active", func(c *rawClient) net.Conn { return c.openActive(true) }},
+}
+
+// transferLogged counts the server's transfer log lines for verb with
+// result whose err names what (the side that failed).
+func transferLogged(ts *testServer, verb, result, what string) int {
+	n := 0
+	for _, line := range strings.Split(ts.logs.String(), "\n") {
+		if strings.Contains(line, " msg=transfer ") && strings.Contains(line, " command="+verb+" ") &&
+			strings.Contains(line, fmt.Sprintf("result=%q", result)) && strings.Contains(line, what) {
+			n++
+		}
+	}
+	return n
+}
+
+// wantLogged fails unless one more transfer log line says result and
+// what than before.
+func wantLogged(t *testing.T, ts *testServer, verb, result, what string, before int) {
+	t.Helper()
+	if got := transferLogged(ts, verb, result, what); got != before+1 {
+		t.Errorf("%d new %s log lines with result %q and %q, want 1", got-before, verb, result, what)
+	}
+}
+
 func TestStorageFailuresMidTransfer(t *testing.T) {
 	fb := &faultyBackend{}
 	ts := startServer(t, func(s *setup) {
@@ -103,27 +152,49 @@ func TestStorageFailuresMidTransfer(t *testing.T) {
 	data := randomBytes(4<<20, 9)
 	ts.putObject(t, "alice/existing.bin", data)
 	c := loggedIn(t, ts)
+	const storeDown = "injected store failure"
 
-	t.Run("write-fails", func(t *testing.T) {
+	for _, mode := range dataModes {
+		for _, verb := range []string{"STOR broken.bin", "APPE broken.bin", "STOU"} {
+			name := strings.Fields(verb)[0]
+			t.Run("write-fails/"+name+"/"+mode.name, func(t *testing.T) {
+				fb.failWriteAfter.Store(1 << 20)
+				defer fb.failWriteAfter.Store(0)
+				before := transferLogged(ts, name, "storage error", "storage write: "+storeDown)
+				dc := mode.open(c)
+				code, text := uploadTolerant(t, c, verb, dc, data)
+				if code != 451 || !strings.Contains(text, "Storage temporarily unavailable") {
+					t.Fatalf("%s with a failing store: %d %s, want 451 with a clear message", name, code, text)
+				}
+				wantLogged(t, ts, name, "storage error", "storage write: "+storeDown, before)
+				if _, err := ts.readObject(t, "alice/broken.bin"); err == nil {
+					t.Fatal("a failed upload left an object")
+				}
+			})
+		}
+	}
+	t.Run("write-fails/ascii", func(t *testing.T) {
 		fb.failWriteAfter.Store(1 << 20)
 		defer fb.failWriteAfter.Store(0)
-		dc := c.openData(true)
-		code, text := uploadTolerant(t, c, "STOR broken.bin", dc, data)
-		if code != 451 || !strings.Contains(text, "Storage temporarily unavailable") {
-			t.Fatalf("STOR with a failing store: %d %s, want 451 with a clear message", code, text)
+		c.must("TYPE A", 200)
+		defer c.must("TYPE I", 200)
+		before := transferLogged(ts, "STOR", "storage error", "storage write: "+storeDown)
+		code, _ := uploadTolerant(t, c, "STOR broken.txt", c.openData(true), bytes.Repeat([]byte("line\r\n"), 1<<19))
+		if code != 451 {
+			t.Fatalf("ASCII STOR with a failing store: %d, want 451", code)
 		}
-		if _, err := ts.readObject(t, "alice/broken.bin"); err == nil {
-			t.Fatal("a failed upload left an object")
-		}
+		wantLogged(t, ts, "STOR", "storage error", "storage write: "+storeDown, before)
 	})
 	t.Run("commit-fails", func(t *testing.T) {
 		fb.failCommit.Store(true)
 		defer fb.failCommit.Store(false)
+		before := transferLogged(ts, "STOR", "commit failed", "storage commit: "+storeDown)
 		dc := c.openData(true)
 		code, text := c.upload("STOR uncommitted.bin", dc, data[:100<<10])
 		if code != 451 {
 			t.Fatalf("STOR whose commit fails: %d %s, want 451", code, text)
 		}
+		wantLogged(t, ts, "STOR", "commit failed", "storage commit: "+storeDown, before)
 		if _, err := ts.readObject(t, "alice/uncommitted.bin"); err == nil {
 			t.Fatal("an upload whose commit failed is visible")
 		}
@@ -139,23 +210,132 @@ func TestStorageFailuresMidTransfer(t *testing.T) {
 			t.Fatal("a failed overwrite damaged the existing file")
 		}
 	})
-	t.Run("read-fails", func(t *testing.T) {
-		fb.failReadAfter.Store(1 << 20)
-		defer fb.failReadAfter.Store(0)
-		dc := c.openData(true)
-		got, code, text := c.download("RETR existing.bin", dc)
-		if code != 451 && code != 426 {
-			t.Fatalf("RETR with a failing store: %d %s after %d bytes, want 451 or 426", code, text, len(got))
+	// A store failing in the middle of a download is the storage side's
+	// failure, however the data connection was made and whatever the
+	// type: 451, never the 426 of a cut data connection.
+	for _, mode := range dataModes {
+		for _, typ := range []string{"I", "A"} {
+			t.Run("read-fails/"+mode.name+"/TYPE "+typ, func(t *testing.T) {
+				fb.failReadAfter.Store(1 << 20)
+				defer fb.failReadAfter.Store(0)
+				c.must("TYPE "+typ, 200)
+				defer c.must("TYPE I", 200)
+				before := transferLogged(ts, "RETR", "storage error", "storage read: "+storeDown)
+				got, code, text := c.download("RETR existing.bin", mode.open(c))
+				if code != 451 || !strings.Contains(text, "Storage temporarily unavailable") {
+					t.Fatalf("RETR with a failing store: %d %s after %d bytes, want 451", code, text, len(got))
+				}
+				if len(got) >= len(data) {
+					t.Fatal("the client got the whole file and an error")
+				}
+				wantLogged(t, ts, "RETR", "storage error", "storage read: "+storeDown, before)
+			})
 		}
-		if len(got) >= len(data) {
-			t.Fatal("the client got the whole file and an error")
-		}
-	})
+	}
+	// A failed download ends without close_notify, so that even a client
+	// that does not know the size sees the file as cut; a whole one ends
+	// with it.
+	for _, fail := range []bool{true, false} {
+		t.Run(fmt.Sprintf("close_notify/failed=%v", fail), func(t *testing.T) {
+			if fail {
+				fb.failReadAfter.Store(1 << 20)
+				defer fb.failReadAfter.Store(0)
+			}
+			raw := &clientEOFWatch{Conn: c.openData(false)}
+			got, code, _ := c.download("RETR existing.bin", &lazyTLS{Conn: raw, cfg: c.tls})
+			if fail != (code == 451) || fail == (len(got) == len(data)) {
+				t.Fatalf("RETR: %d after %d bytes", code, len(got))
+			}
+			if raw.eof.Load() != fail {
+				t.Fatalf("the data connection ended without close_notify: %v, want %v", raw.eof.Load(), fail)
+			}
+		})
+	}
+	for _, verb := range []string{"LIST", "NLST", "MLSD"} {
+		t.Run("list-fails/"+verb, func(t *testing.T) {
+			fb.failList.Store(true)
+			defer fb.failList.Store(false)
+			before := transferLogged(ts, verb, "storage error", "storage list: "+storeDown)
+			if _, code, text := c.download(verb, c.openData(true)); code != 451 {
+				t.Fatalf("%s with a failing store: %d %s, want 451", verb, code, text)
+			}
+			wantLogged(t, ts, verb, "storage error", "storage list: "+storeDown, before)
+		})
+	}
 	// The session, and the server, go on.
 	dc := c.openData(true)
 	if got, code, _ := c.download("RETR existing.bin", dc); code != 226 || !bytes.Equal(got, data) {
 		t.Fatalf("RETR after the faults: %d, %d bytes", code, len(got))
 	}
+}
+
+// TestClientCutsMidTransfer: a client whose data connection breaks (a
+// reset, not a close) is the network side's failure: 426, and the log
+// says the data connection. Nothing of a cut upload is stored.
+func TestClientCutsMidTransfer(t *testing.T) {
+	ts := startServer(t)
+	big := randomBytes(32<<20, 11)
+	ts.putObject(t, "alice/big.bin", big)
+	c := loggedIn(t, ts)
+	for _, mode := range dataModes {
+		t.Run("download/"+mode.name, func(t *testing.T) {
+			before := transferLogged(ts, "RETR", "connection lost", "data connection write:")
+			dc := mode.open(c)
+			c.send("RETR big.bin")
+			c.expect(150)
+			dc.SetDeadline(time.Now().Add(15 * time.Second))
+			if _, err := io.ReadFull(dc, make([]byte, 64<<10)); err != nil {
+				t.Fatal(err)
+			}
+			cut(t, dc)
+			if code, text := c.reply(); code != 426 {
+				t.Fatalf("RETR whose client reset the data connection: %d %s, want 426", code, text)
+			}
+			wantLogged(t, ts, "RETR", "connection lost", "data connection write:", before)
+		})
+		t.Run("upload/"+mode.name, func(t *testing.T) {
+			before := transferLogged(ts, "STOR", "connection lost", "data connection read:")
+			dc := mode.open(c)
+			c.send("STOR cut.bin")
+			c.expect(150)
+			dc.SetDeadline(time.Now().Add(15 * time.Second))
+			if _, err := dc.Write(big[:1<<20]); err != nil {
+				t.Fatal(err)
+			}
+			cut(t, dc)
+			if code, text := c.reply(); code != 426 {
+				t.Fatalf("STOR whose client reset the data connection: %d %s, want 426", code, text)
+			}
+			wantLogged(t, ts, "STOR", "connection lost", "data connection read:", before)
+			if _, err := ts.readObject(t, "alice/cut.bin"); err == nil {
+				t.Fatal("a cut upload was stored")
+			}
+		})
+	}
+}
+
+// clientEOFWatch records whether the raw connection under the client's
+// TLS reached EOF: crypto/tls reads no further after a close_notify, so
+// EOF seen here means the server cut the connection without one.
+type clientEOFWatch struct {
+	net.Conn
+	eof atomic.Bool
+}
+
+func (w *clientEOFWatch) Read(p []byte) (int, error) {
+	n, err := w.Conn.Read(p)
+	if errors.Is(err, io.EOF) {
+		w.eof.Store(true)
+	}
+	return n, err
+}
+
+// cut resets a data connection: no close_notify, no FIN, an RST.
+func cut(t *testing.T, dc net.Conn) {
+	t.Helper()
+	raw := rawTCP(t, dc)
+	raw.SetLinger(0)
+	raw.Close()
 }
 
 // uploadTolerant is rawClient.upload for uploads the server may cut off:

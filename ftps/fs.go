@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"time"
@@ -49,16 +48,11 @@ type LoginInfo struct {
 	TLS      bool
 }
 
-// Errors a FileSystem or Authenticator may return that have a reply of
-// their own. Each wraps the storage sentinel it refines, so code that
-// only knows the storage vocabulary still classifies it.
+// Errors an Authenticator may return that have a reply of their own. A
+// FileSystem's errors are the storage vocabulary of package backends,
+// including its refinements (backends.ErrFileTooLarge: 552,
+// backends.ErrCrossMount: 550), all mapped to replies in replies.go.
 var (
-	// ErrCrossMount is returned by Rename when from and to lie in
-	// different storage (two mounts on different buckets): 550.
-	ErrCrossMount = fmt.Errorf("rename across mounts: %w", backends.ErrUnsupported)
-	// ErrFileTooLarge is returned by an upload's Write or Commit when the
-	// file exceeds the user's size limit: the upload is discarded, 552.
-	ErrFileTooLarge = fmt.Errorf("file exceeds the upload size limit: %w", backends.ErrQuota)
 	// ErrSessionLimit is returned by Login when the credentials are good
 	// but the user already has as many sessions as allowed: 530, and it
 	// does not count as a failed login.

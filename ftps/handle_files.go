@@ -136,16 +136,15 @@ func (s *session) handleRETR(arg string) {
 	s.startTransfer(ctx, cancel, transferJob{
 		verb: "RETR", path: p, offset: offset,
 		opening: "Opening " + modeName(ascii) + " mode data connection for " + sanitize(path.Base(p)) + ".",
-		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
+		run: func(ctx context.Context, conn net.Conn, t *transfer) error {
 			if !ascii {
-				return copyCounted(conn, r, t)
+				return copyCounted(conn, r, t, toClient)
 			}
 			bw := bufio.NewWriterSize(conn, 64<<10)
-			rerr, werr := copyCounted(&crlfWriter{w: bw}, r, t)
-			if werr == nil {
-				werr = bw.Flush()
+			if err := copyCounted(&crlfWriter{w: bw}, r, t, toClient); err != nil {
+				return err
 			}
-			return rerr, werr
+			return netFailed(opWrite, bw.Flush())
 		},
 		finish: func(error) error {
 			r.Close()
@@ -243,20 +242,22 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 	s.startTransfer(ctx, cancel, transferJob{
 		verb: verb, path: p, opening: opening, done: done, upload: true, checksums: checksumsOf(rec),
 		size: allo,
-		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
+		run: func(ctx context.Context, conn net.Conn, t *transfer) error {
 			var dst io.Writer = w
 			lw := &lfWriter{w: w}
 			if ascii {
 				dst = lw
 			}
-			netErr, storageErr := copyCounted(dst, conn, t)
-			if ascii && storageErr == nil && netErr == nil {
-				storageErr = lw.Close()
+			if err := copyCounted(dst, conn, t, fromClient); err != nil {
+				return err
 			}
-			if storageErr == nil && netErr == nil {
-				netErr = s.checkComplete(t, allo)
+			if ascii {
+				// A CR held back at the end of the stream.
+				if err := storageFailed(opWrite, lw.Close()); err != nil {
+					return err
+				}
 			}
-			return storageErr, netErr
+			return netFailed(opEnd, s.checkComplete(t, allo))
 		},
 		finish: func(outcome error) error {
 			if outcome != nil {
@@ -266,7 +267,7 @@ func (s *session) store(verb, p string, offset int64, uniqueName string) {
 				s.log.Info("upload aborted; nothing stored", "path", p)
 				return nil
 			}
-			return w.Commit()
+			return storageFailed(opCommit, w.Commit())
 		},
 	})
 }
@@ -325,7 +326,7 @@ func (s *session) list(verb, arg string, format listFormat) {
 	}
 	s.startTransfer(ctx, cancel, transferJob{
 		verb: verb, path: p, opening: "Opening data connection for directory listing.",
-		run: func(ctx context.Context, conn net.Conn, t *transfer) (error, error) {
+		run: func(ctx context.Context, conn net.Conn, t *transfer) error {
 			ew := &errWriter{w: conn, t: t}
 			bw := bufio.NewWriterSize(ew, 32<<10)
 			err := s.writeListing(ctx, bw, p, e, l, format)
@@ -333,9 +334,10 @@ func (s *session) list(verb, arg string, format listFormat) {
 				err = bw.Flush()
 			}
 			if ew.err != nil {
-				return nil, ew.err
+				// The listing failed because the client's side did.
+				return netFailed(opWrite, ew.err)
 			}
-			return err, nil
+			return storageFailed(opList, err)
 		},
 		finish: func(error) error {
 			if l != nil {

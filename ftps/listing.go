@@ -174,8 +174,9 @@ const (
 	formatMLSD
 )
 
-// errWriter remembers the first write error, so a listing that fails can
-// be blamed on the network rather than on storage.
+// errWriter remembers the first write error, so a listing that fails
+// because the client's side did is typed so (netFailed), not as a failure
+// of the store's listing.
 type errWriter struct {
 	w   io.Writer
 	t   *transfer

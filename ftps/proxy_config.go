@@ -101,7 +101,8 @@ func parseNetworks(list []string) ([]netip.Prefix, error) {
 }
 
 // validatePublicHost accepts "", auto, an IPv4 address or a DNS name;
-// names are resolved when the server starts (see resolveAnnounce).
+// names are resolved when the server starts and on SIGHUP
+// (Server.ResolvePublicHosts).
 func validatePublicHost(key, h string) error {
 	if h == "" || h == PublicHostAuto {
 		return nil

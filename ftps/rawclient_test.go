@@ -158,6 +158,120 @@ func (c *rawClient) openData(tlsData bool) net.Conn {
 	return &lazyTLS{Conn: dc, cfg: c.tls}
 }
 
+// openActive listens on 127.0.0.1 and sends EPRT, so the server connects
+// to the client (active mode); with tlsData the client side of TLS runs
+// on the accepted connection. The connection is accepted at first use.
+func (c *rawClient) openActive(tlsData bool) net.Conn {
+	c.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { ln.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	c.must(fmt.Sprintf("EPRT |1|127.0.0.1|%d|", port), 200)
+	a := &activeConn{ln: ln}
+	if tlsData {
+		a.cfg = c.tls
+	}
+	return a
+}
+
+// activeConn is the client's end of an active-mode data connection,
+// accepted from the server when first used.
+type activeConn struct {
+	ln   net.Listener
+	cfg  *tls.Config
+	conn net.Conn
+	raw  net.Conn
+	err  error
+}
+
+func (a *activeConn) get() (net.Conn, error) {
+	if a.conn == nil && a.err == nil {
+		a.ln.(*net.TCPListener).SetDeadline(time.Now().Add(15 * time.Second))
+		a.raw, a.err = a.ln.Accept()
+		a.ln.Close()
+		if a.err == nil {
+			a.conn = a.raw
+			if a.cfg != nil {
+				a.conn = tls.Client(a.raw, a.cfg)
+			}
+		}
+	}
+	return a.conn, a.err
+}
+
+func (a *activeConn) Read(p []byte) (int, error) {
+	c, err := a.get()
+	if err != nil {
+		return 0, err
+	}
+	return c.Read(p)
+}
+
+func (a *activeConn) Write(p []byte) (int, error) {
+	c, err := a.get()
+	if err != nil {
+		return 0, err
+	}
+	return c.Write(p)
+}
+
+// Close does not wait for a connection that was never accepted.
+func (a *activeConn) Close() error {
+	if a.conn == nil {
+		return a.ln.Close()
+	}
+	return a.conn.Close()
+}
+
+func (a *activeConn) LocalAddr() net.Addr  { return a.ln.Addr() }
+func (a *activeConn) RemoteAddr() net.Addr { return a.ln.Addr() }
+
+func (a *activeConn) SetDeadline(t time.Time) error {
+	c, err := a.get()
+	if err != nil {
+		return err
+	}
+	return c.SetDeadline(t)
+}
+
+func (a *activeConn) SetReadDeadline(t time.Time) error {
+	c, err := a.get()
+	if err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
+}
+
+func (a *activeConn) SetWriteDeadline(t time.Time) error {
+	c, err := a.get()
+	if err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+// rawTCP is the TCP connection under a data connection from openData or
+// openActive, to cut it without TLS's close_notify.
+func rawTCP(t *testing.T, dc net.Conn) *net.TCPConn {
+	t.Helper()
+	switch c := dc.(type) {
+	case *lazyTLS:
+		return c.Conn.(*net.TCPConn)
+	case *activeConn:
+		if _, err := c.get(); err != nil {
+			t.Fatal(err)
+		}
+		return c.raw.(*net.TCPConn)
+	case *net.TCPConn:
+		return c
+	}
+	t.Fatalf("no TCP connection under %T", dc)
+	return nil
+}
+
 // lazyTLS starts the client handshake at first use, as real clients do
 // only after the transfer command: the server handshakes after 150.
 type lazyTLS struct {

@@ -57,9 +57,9 @@ const (
 // buckets, prefixes or credentials.
 func errorReply(err error) (int, string) {
 	switch {
-	case errors.Is(err, ErrCrossMount):
+	case errors.Is(err, backends.ErrCrossMount):
 		return codeFileUnavailable, "Cannot rename between different mounts; upload the file again instead."
-	case errors.Is(err, ErrFileTooLarge):
+	case errors.Is(err, backends.ErrFileTooLarge):
 		return codeExceededStorage, "File exceeds the upload size limit; nothing was stored."
 	}
 	switch backends.Kind(err) {
@@ -84,15 +84,46 @@ func errorReply(err error) (int, string) {
 	case backends.ErrTransient:
 		return codeLocalError, "Storage temporarily unavailable; try again later."
 	}
-	switch {
-	case errors.Is(err, errTruncated):
-		return codeLocalError, "Upload incomplete: the data connection closed without TLS close_notify; nothing stored."
-	case errors.Is(err, errSizeMismatch):
-		return codeLocalError, "Upload incomplete: received size differs from ALLO; nothing stored."
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return codeLocalError, "Operation interrupted."
 	}
 	return codeLocalError, "Requested action aborted: local error in processing."
+}
+
+// transferReply chooses the reply that ends a data transfer, and the
+// result that its log line, metric and event report, from the transfer's
+// error alone: the side that failed is the error's type
+// (transfer_errors.go), the storage cause its backends class. A nil error
+// is success, whose text (job.done) the caller supplies.
+func transferReply(err error) (code int, msg, result string) {
+	var (
+		network *networkError
+		storage *storageError
+	)
+	switch {
+	case err == nil:
+		return codeTransferDone, "", "ok"
+	case errors.Is(err, errAborted):
+		// ABOR, a kick or a shutdown: whatever else failed after it
+		// was caused by it.
+		return codeTransferAborted, "Transfer aborted.", "aborted"
+	case errors.As(err, &network):
+		switch {
+		case network.op == opOpen:
+			return codeCantOpenData, "Cannot open data connection.", "no data connection"
+		case network.op == opEnd && errors.Is(err, errSizeMismatch):
+			return codeLocalError, "Upload incomplete: received size differs from ALLO; nothing stored.", "incomplete upload"
+		case network.op == opEnd:
+			return codeLocalError, "Upload incomplete: the data connection closed without TLS close_notify; nothing stored.", "incomplete upload"
+		}
+		return codeTransferAborted, "Data connection closed; transfer aborted.", "connection lost"
+	case errors.As(err, &storage) && storage.op == opCommit:
+		code, msg = errorReply(err)
+		return code, msg, "commit failed"
+	}
+	// A storageError, or any failure not the client's: the server's side.
+	code, msg = errorReply(err)
+	return code, msg, "storage error"
 }
 
 // Replies that end a session before or at login.

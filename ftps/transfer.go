@@ -137,14 +137,14 @@ type transferJob struct {
 	upload bool
 	// opening is the text of the 150 reply.
 	opening string
-	// run moves the data over the open data connection. It reports
-	// separately an error of the storage side and of the network side, so
-	// the reply can blame the right one.
-	run func(ctx context.Context, conn net.Conn, t *transfer) (storageErr, netErr error)
+	// run moves the data over the open data connection. Its error says
+	// by its type which side failed (transfer_errors.go): the reply is
+	// chosen from it alone.
+	run func(ctx context.Context, conn net.Conn, t *transfer) error
 	// finish is called once with the outcome (nil on success) after the
 	// data connection is closed; for uploads it commits or aborts, and
-	// its error decides the reply. It runs even if the data connection
-	// never opened.
+	// its error, typed like run's, decides the reply. It runs even if
+	// the data connection never opened.
 	finish func(err error) error
 	// done is the text of the 226 reply.
 	done string
@@ -184,39 +184,26 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 	s.reply(codeFileStatusOK, job.opening)
 	conn, watch, err := s.openData(ctx, src)
 	t.rawEOF = watch
-	var storageErr, netErr error
 	if err != nil {
-		netErr = err
+		err = netFailed(opOpen, err)
 	} else if t.setConn(conn) {
-		storageErr, netErr = job.run(ctx, conn, t)
-		if cerr := closeDataConn(conn, netErr == nil && storageErr == nil); netErr == nil && cerr != nil && !job.upload {
-			netErr = cerr
+		err = job.run(ctx, conn, t)
+		// A failed close loses nothing of an upload (every byte was
+		// read), but may have lost the end of a download.
+		if cerr := closeDataConn(conn, err == nil); err == nil && !job.upload {
+			err = netFailed(opClose, cerr)
 		}
 	}
 	if t.aborted.Load() {
-		netErr = errAborted
+		err = errors.Join(errAborted, err)
 	}
-	outcome := errors.Join(storageErr, netErr)
-	finishErr := job.finish(outcome)
+	if ferr := job.finish(err); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
 
-	code, msg := codeTransferDone, job.done
-	result := "ok"
-	switch {
-	case t.aborted.Load():
-		code, msg, result = codeTransferAborted, "Transfer aborted.", "aborted"
-	case err != nil:
-		code, msg, result = codeCantOpenData, "Cannot open data connection.", "no data connection"
-	case errors.Is(netErr, errTruncated) || errors.Is(netErr, errSizeMismatch):
-		code, msg = errorReply(netErr)
-		result = "incomplete upload"
-	case netErr != nil:
-		code, msg, result = codeTransferAborted, "Data connection closed; transfer aborted.", "connection lost"
-	case storageErr != nil:
-		code, msg = errorReply(storageErr)
-		result = "storage error"
-	case finishErr != nil:
-		code, msg = errorReply(finishErr)
-		result = "commit failed"
+	code, msg, result := transferReply(err)
+	if err == nil {
+		msg = job.done
 	}
 	level := slog.LevelInfo
 	if result != "ok" {
@@ -226,7 +213,7 @@ func (s *session) runTransfer(ctx context.Context, src dataSource, t *transfer, 
 	s.log.Log(context.Background(), level, "transfer",
 		"command", job.verb, "path", job.path, "bytes", t.bytes.Load(),
 		"duration", took.Round(time.Millisecond), "result", result,
-		"err", errors.Join(outcome, finishErr))
+		"reply", code, "err", err)
 	s.srv.obs.Transfer(job.verb, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took)
 	s.emitTransfer(job, strings.ReplaceAll(result, " ", "_"), t.bytes.Load(), took, code, msg)
 	s.recordFinished(t, result, took)
@@ -320,11 +307,16 @@ func (s *session) openData(ctx context.Context, src dataSource) (net.Conn, *eofW
 	return &coalescedConn{&timeoutConn{Conn: tc, timeout: s.srv.cfg.Server.DataTimeout}, watch}, watch, nil
 }
 
-// closeDataConn closes a data connection; for TLS a clean close sends
-// close_notify first, so the client can tell a complete file from a cut
-// one.
+// closeDataConn closes a data connection. For TLS, a clean close sends
+// close_notify, which tells the client it has the whole file; an unclean
+// one (the transfer failed) cuts the connection under TLS without it, so
+// that a client that does not know the size still sees a truncated file
+// as truncated (crypto/tls's Close would send close_notify either way).
 func closeDataConn(conn net.Conn, clean bool) error {
 	if !clean {
+		if c, ok := conn.(*coalescedConn); ok && c.watch != nil {
+			return c.watch.Conn.Close()
+		}
 		return conn.Close()
 	}
 	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -395,19 +387,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
 
-// copyCounted copies src to dst, counting bytes into t, and says which
-// side failed: a read error is the source's, a write error the
-// destination's.
-func copyCounted(dst io.Writer, src io.Reader, t *transfer) (readErr, writeErr error) {
+// copyCounted copies src to dst, counting bytes into t. f says which of
+// the two is storage and which the data connection, so the error returned
+// is typed with the side that failed (a read error is the source's, a
+// write error the destination's).
+func copyCounted(dst io.Writer, src io.Reader, t *transfer, f flow) error {
 	if wt, ok := src.(io.WriterTo); ok {
-		// The source writes for itself (a download reading ahead from
-		// the store while this goroutine's writes go to the client).
+		// The source writes for itself (a store's reader filling whole
+		// chunks, or ranges read ahead in parallel, before each write
+		// to the client).
 		cw := &countingWriter{w: dst, t: t}
 		_, err := wt.WriteTo(cw)
 		if cw.err != nil {
-			return nil, cw.err
+			return f.writeFailed(cw.err)
 		}
-		return err, nil
+		return f.readFailed(err)
 	}
 	if rf, ok := dst.(io.ReaderFrom); ok {
 		// The destination reads for itself (a staged upload filling its
@@ -416,9 +410,9 @@ func copyCounted(dst io.Writer, src io.Reader, t *transfer) (readErr, writeErr e
 		cr := &countingReader{r: src, t: t}
 		_, err := rf.ReadFrom(cr)
 		if cr.err != nil && !errors.Is(cr.err, io.EOF) {
-			return cr.err, nil
+			return f.readFailed(cr.err)
 		}
-		return nil, err
+		return f.writeFailed(err)
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
@@ -432,14 +426,14 @@ func copyCounted(dst io.Writer, src io.Reader, t *transfer) (readErr, writeErr e
 				werr = io.ErrShortWrite
 			}
 			if werr != nil {
-				return nil, werr
+				return f.writeFailed(werr)
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
-			return nil, nil
+			return nil
 		}
 		if rerr != nil {
-			return rerr, nil
+			return f.readFailed(rerr)
 		}
 	}
 }

@@ -15,7 +15,7 @@ type bucketID struct{ backend, bucket, prefix string }
 // prefix, rooted at the prefix, so that a symbolic link below one
 // mount's prefix cannot reach another's. Mounts of one user on the same
 // local bucket with different prefixes then cannot rename into each
-// other (ErrCrossMount): that is the price of confining links.
+// other (backends.ErrCrossMount): that is the price of confining links.
 type bucketHandles struct {
 	stores map[string]backends.Backend
 	byID   map[bucketID]backends.Bucket

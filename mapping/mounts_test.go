@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
-	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
 // multiMount builds a session with a root mount and two mounts below it:
@@ -113,7 +112,7 @@ func TestMountPermissionsAndRename(t *testing.T) {
 		t.Errorf("rename stored %q", data)
 	}
 	// Another bucket: no rename.
-	wantErr(t, "rename across buckets", s.Rename(ctx, "/f", "/inbound/f"), ftps.ErrCrossMount)
+	wantErr(t, "rename across buckets", s.Rename(ctx, "/f", "/inbound/f"), backends.ErrCrossMount)
 	wantErr(t, "rename across buckets", s.Rename(ctx, "/inbound/up", "/g"), backends.ErrUnsupported)
 	// Rename needs the permission on both sides.
 	wantErr(t, "rename needs both", s.Rename(ctx, "/f", "/pub/docs/f"), nil)

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
-	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
 // Rename moves from to to. It needs "rename" on both mounts, and
@@ -42,7 +41,7 @@ func (s *Session) rename(ctx context.Context, from, to string) error {
 		// A copy and delete between stores would hold the control
 		// connection for as long as the copy takes, and could leave both
 		// or neither copy behind if it failed half-way.
-		return ftps.ErrCrossMount
+		return backends.ErrCrossMount
 	}
 	if src.key == dst.key {
 		// Nothing to do; and a store that renames by copy and delete

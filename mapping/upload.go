@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
-	"github.com/ftpsbridge/ftpsbridge/ftps"
 )
 
 // Create starts a staged upload to p. A new file needs "upload"; replacing
@@ -50,7 +49,7 @@ func (s *Session) create(ctx context.Context, p string, offset int64, opts backe
 		return nil, err
 	}
 	if max := s.rules.maxBytes; max > 0 && offset > max {
-		return nil, ftps.ErrFileTooLarge
+		return nil, backends.ErrFileTooLarge
 	}
 	if err := checkExisting(ctx, t, offset); err != nil {
 		return nil, err
@@ -105,12 +104,12 @@ type limitedWriter struct {
 
 func (w *limitedWriter) Write(p []byte) (int, error) {
 	if w.exceeded {
-		return 0, ftps.ErrFileTooLarge
+		return 0, backends.ErrFileTooLarge
 	}
 	if int64(len(p)) > w.max-w.written {
 		w.exceeded = true
 		_ = w.Writer.Abort()
-		return 0, ftps.ErrFileTooLarge
+		return 0, backends.ErrFileTooLarge
 	}
 	n, err := w.Writer.Write(p)
 	w.written += int64(n)
@@ -119,7 +118,7 @@ func (w *limitedWriter) Write(p []byte) (int, error) {
 
 func (w *limitedWriter) Commit() error {
 	if w.exceeded {
-		return ftps.ErrFileTooLarge
+		return backends.ErrFileTooLarge
 	}
 	return w.Writer.Commit()
 }

@@ -43,13 +43,13 @@ func TestUploadMaxBytes(t *testing.T) {
 				break
 			}
 		}
-		if !errors.Is(werr, ftps.ErrFileTooLarge) || !errors.Is(werr, backends.ErrQuota) {
+		if !errors.Is(werr, backends.ErrFileTooLarge) || !errors.Is(werr, backends.ErrQuota) {
 			t.Fatalf("write past the limit: %v", werr)
 		}
-		if _, err := io.WriteString(w, "more"); !errors.Is(err, ftps.ErrFileTooLarge) {
+		if _, err := io.WriteString(w, "more"); !errors.Is(err, backends.ErrFileTooLarge) {
 			t.Fatalf("write after the limit: %v", err)
 		}
-		if err := w.Commit(); !errors.Is(err, ftps.ErrFileTooLarge) {
+		if err := w.Commit(); !errors.Is(err, backends.ErrFileTooLarge) {
 			t.Fatalf("commit after the limit: %v", err)
 		}
 		_ = w.Abort()
@@ -60,12 +60,12 @@ func TestUploadMaxBytes(t *testing.T) {
 
 	// A resume counts the bytes already stored.
 	wantErr(t, "resume to the limit", upload(fs, "/ten", 10, ""), nil)
-	wantErr(t, "resume past the limit", upload(fs, "/ten", 5, "0123456"), ftps.ErrFileTooLarge)
+	wantErr(t, "resume past the limit", upload(fs, "/ten", 5, "0123456"), backends.ErrFileTooLarge)
 	if data, _ := get(t, b, "acme/ten"); data != "0123456789" {
 		t.Fatalf("failed resume changed the file to %q", data)
 	}
 	_, err := fs.Create(ctx, "/ten", 11, backends.CreateOptions{})
-	wantErr(t, "resume offset past the limit", err, ftps.ErrFileTooLarge)
+	wantErr(t, "resume offset past the limit", err, backends.ErrFileTooLarge)
 }
 
 func TestUploadPatterns(t *testing.T) {

@@ -47,12 +47,12 @@ var errnoKinds = []struct {
 	{syscall.EISDIR, backends.ErrIsDir},
 	{syscall.ENOSPC, backends.ErrQuota},
 	{syscall.EDQUOT, backends.ErrQuota},
-	{syscall.EFBIG, backends.ErrQuota},
+	{syscall.EFBIG, backends.ErrFileTooLarge},
 	{syscall.EROFS, backends.ErrPermission},
 	{syscall.ELOOP, backends.ErrPermission},
 	{syscall.ENAMETOOLONG, backends.ErrInvalid},
 	{syscall.EINVAL, backends.ErrInvalid},
-	{syscall.EXDEV, backends.ErrUnsupported},
+	{syscall.EXDEV, backends.ErrCrossMount}, // a rename across file systems under the root
 }
 
 func kindOf(err error, lookup bool) error {

@@ -31,6 +31,7 @@ func TestClassify(t *testing.T) {
 		{pathErr(syscall.EROFS), false, backends.ErrPermission},
 		{pathErr(syscall.ENAMETOOLONG), false, backends.ErrInvalid},
 		{pathErr(syscall.EXDEV), false, backends.ErrUnsupported},
+		{pathErr(syscall.EFBIG), false, backends.ErrQuota},
 		{pathErr(syscall.EIO), false, nil},
 	}
 	for _, c := range cases {
@@ -51,6 +52,20 @@ func TestClassify(t *testing.T) {
 			if other != c.want && errors.Is(classified, other) {
 				t.Errorf("classify(%v) is also %v", c.err, other)
 			}
+		}
+	}
+}
+
+// TestClassifyRefinements: the errnos that have a reply of their own are
+// classified as the refinement, not only as its class.
+func TestClassifyRefinements(t *testing.T) {
+	for errno, want := range map[syscall.Errno]error{
+		syscall.EFBIG: backends.ErrFileTooLarge,
+		syscall.EXDEV: backends.ErrCrossMount,
+	} {
+		err := classify("op \"a\"", &fs.PathError{Op: "op", Path: "/srv/a", Err: errno})
+		if !errors.Is(err, want) {
+			t.Errorf("classify(%v) = %v, want %v", errno, err, want)
 		}
 	}
 }

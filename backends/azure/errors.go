@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 // Codes the service sends that bloberror does not name.
@@ -20,7 +21,7 @@ const (
 	codeCRC64Mismatch bloberror.Code = "Crc64Mismatch"
 )
 
-// codes classifies the service's error codes; backends.KindOfStatus covers the rest
+// codes classifies the service's error codes; objstore.KindOfStatus covers the rest
 // (responses to HEAD carry their code only in a header, which a proxy or
 // an emulator may drop).
 var codes = map[bloberror.Code]error{
@@ -63,8 +64,8 @@ var codes = map[bloberror.Code]error{
 	codeMD5Mismatch:                 backends.ErrTransient, // corrupted in transit
 	codeCRC64Mismatch:               backends.ErrTransient,
 
-	bloberror.BlockCountExceedsLimit: backends.ErrQuota,
-	bloberror.BlockListTooLong:       backends.ErrQuota,
+	bloberror.BlockCountExceedsLimit: backends.ErrFileTooLarge, // 50,000 blocks
+	bloberror.BlockListTooLong:       backends.ErrFileTooLarge,
 	bloberror.RequestBodyTooLarge:    backends.ErrQuota,
 
 	bloberror.InvalidResourceName: backends.ErrInvalid,
@@ -131,7 +132,7 @@ func classify(op, key string, err error) error {
 		code := bloberror.Code(respErr.ErrorCode)
 		e.kind = codes[code]
 		if e.kind == nil {
-			e.kind = backends.KindOfStatus(respErr.StatusCode)
+			e.kind = objstore.KindOfStatus(respErr.StatusCode)
 		}
 		e.detail = fmt.Sprintf("%s (HTTP %d)", respErr.ErrorCode, respErr.StatusCode)
 		if respErr.ErrorCode == "" {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
 // classify wraps err, from operation op on key under ctx, with the
@@ -75,7 +76,7 @@ func kindOfStatus(code int) error {
 	if code == http.StatusBadRequest {
 		return backends.ErrInvalid
 	}
-	return backends.KindOfStatus(code)
+	return objstore.KindOfStatus(code)
 }
 
 func isPrecondition(err error) bool {

@@ -216,7 +216,7 @@ func (w *partWriter) flush() error {
 	w.buf = nil
 	if n := w.n + 1; n > w.opts.MaxParts {
 		putBuffer(data)
-		return w.fail(fmt.Errorf("upload exceeds %d parts of at most %d bytes: %w", w.opts.MaxParts, w.opts.MaxPartSize, backends.ErrQuota))
+		return w.fail(fmt.Errorf("upload exceeds %d parts of at most %d bytes: %w", w.opts.MaxParts, w.opts.MaxPartSize, backends.ErrFileTooLarge))
 	}
 	if err := w.begin(); err != nil {
 		putBuffer(data)

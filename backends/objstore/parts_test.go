@@ -302,3 +302,25 @@ func TestReaderWriteTo(t *testing.T) {
 		t.Fatalf("WriteTo to a failing writer: %d, %v", n, err)
 	}
 }
+
+// TestPartWriterTooManyParts: a stream that needs more parts than the
+// store allows fails as a file too large (552 at the front end), and
+// nothing is stored.
+func TestPartWriterTooManyParts(t *testing.T) {
+	const part = 64 << 10
+	s := newFakeStore(PartOptions{})
+	up := &fakeUpload{s: s, key: "k"}
+	// MaxPartSize = PartSize: parts cannot grow to make room.
+	w := NewPartWriter(t.Context(), up, PartOptions{PartSize: part, MaxPartSize: part, MaxParts: growAfterShare, Concurrency: 1})
+	err := write(t, w, pattern((growAfterShare+1)*part+1))
+	if err == nil {
+		err = w.Commit()
+	}
+	if !errors.Is(err, backends.ErrFileTooLarge) {
+		t.Fatalf("upload of more parts than allowed: %v, want ErrFileTooLarge", err)
+	}
+	w.Abort()
+	if _, ok := s.objects["k"]; ok {
+		t.Fatal("an upload over the part limit was stored")
+	}
+}

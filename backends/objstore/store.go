@@ -8,6 +8,11 @@
 // errors classified into the backends sentinels. Everything that makes an
 // object store look like a file tree lives here, once, so that S3, GCS and
 // Azure behave identically through FTP.
+//
+// The helpers those drivers share for their own calls live here too, not
+// in package backends (which is the contract only): KindOfStatus
+// classifies an HTTP status into the contract's errors, Bounded puts
+// request_timeout on one request.
 package objstore
 
 import (

@@ -10,9 +10,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
 )
 
-// codes classifies S3's error codes; backends.KindOfStatus classifies by
+// codes classifies S3's error codes; objstore.KindOfStatus classifies by
 // HTTP status what codes does not name (HEAD responses have no code).
 var codes = map[string]error{
 	"NoSuchKey":                   backends.ErrNotExist,
@@ -33,7 +34,7 @@ var codes = map[string]error{
 	"BadDigest":                   backends.ErrTransient, // corrupted in transit
 	"InvalidDigest":               backends.ErrTransient,
 	"XAmzContentChecksumMismatch": backends.ErrTransient,
-	"EntityTooLarge":              backends.ErrQuota,
+	"EntityTooLarge":              backends.ErrFileTooLarge,
 	"QuotaExceeded":               backends.ErrQuota,
 	"KeyTooLongError":             backends.ErrInvalid,
 	"InvalidObjectName":           backends.ErrInvalid,
@@ -55,7 +56,7 @@ func classify(op, key string, err error) error {
 	}
 	var respErr *awshttp.ResponseError
 	if kind == nil && errors.As(err, &respErr) {
-		kind = backends.KindOfStatus(respErr.HTTPStatusCode())
+		kind = objstore.KindOfStatus(respErr.HTTPStatusCode())
 	}
 	var netErr net.Error
 	if kind == nil && errors.As(err, &netErr) {

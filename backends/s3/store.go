@@ -26,9 +26,9 @@ type store struct {
 }
 
 // bounded limits ctx to request_timeout for one metadata request (see
-// backends.Bounded).
+// objstore.Bounded).
 func (s *store) bounded(ctx context.Context, op, key string) (context.Context, func(error) error) {
-	return backends.Bounded(ctx, s.cfg.RequestTimeout, "s3", op, key, classify)
+	return objstore.Bounded(ctx, s.cfg.RequestTimeout, "s3", op, key, classify)
 }
 
 func (s *store) Head(ctx context.Context, key string) (objstore.Object, error) {

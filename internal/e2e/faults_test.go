@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -106,8 +109,48 @@ max_attempts: 2`, proxy.Addr, srv.Region, srv.AccessKey, srv.SecretKey)})
 		if err == nil {
 			t.Fatalf("download through a broken store succeeded:\n%s", tail(out))
 		}
-		if !strings.Contains(out, "< 451 ") && !strings.Contains(out, "< 426 ") && !strings.Contains(out, "< 550 ") {
-			t.Errorf("want 451, 426 or 550:\n%s", tail(out))
+		// The store's failure, never the 426 of a cut data connection.
+		if !strings.Contains(out, "< 451 ") && !strings.Contains(out, "< 550 ") || strings.Contains(out, "< 426 ") {
+			t.Errorf("want 451 or 550:\n%s", tail(out))
+		}
+	})
+	t.Run("download-store-fails-mid-body", func(t *testing.T) {
+		// The store breaks for good once the client has part of the
+		// file, after 150: the reply is the 451 of the storage side (not
+		// the 426 of a cut data connection) and the log says storage.
+		// curl, which knows the size from SIZE, stops at the short file
+		// without reading the reply: the log shows the reply sent.
+		before := storageReadFailures(b.Logs())
+		got := filepath.Join(dir, "partial.bin")
+		cmd := exec.CommandContext(t.Context(), curl, append(b.curlArgs("alice"), "-v", "--limit-rate", "2M",
+			"-o", got, "ftp://"+b.explicit+"/whole.bin")...)
+		var out lockedBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		for started := false; !started; {
+			select {
+			case err := <-exited:
+				t.Fatalf("the download ended (%v) before the store broke:\n%s", err, tail(out.String()))
+			case <-time.After(20 * time.Millisecond):
+				fi, err := os.Stat(got)
+				started = err == nil && fi.Size() >= 1<<20
+			}
+		}
+		proxy.Set(faultproxy.Fault{CutDownAfter: 100})
+		defer proxy.Heal()
+		err := <-exited
+		if err == nil || strings.Contains(out.String(), "< 226 ") || strings.Contains(out.String(), "< 426 ") {
+			t.Fatalf("download whose store broke mid-body: %v, want a failure:\n%s", err, tail(out.String()))
+		}
+		if fi, err := os.Stat(got); err != nil || fi.Size() >= int64(len(data)) {
+			t.Fatalf("the client has the whole file and an error")
+		}
+		if n := storageReadFailures(b.Logs()); n != before+1 {
+			t.Errorf("%d new transfer log lines blaming storage reads, want 1:\n%s", n-before, b.Logs())
 		}
 	})
 	t.Run("download-resumes-after-cut", func(t *testing.T) {
@@ -136,6 +179,37 @@ max_attempts: 2`, proxy.Addr, srv.Region, srv.AccessKey, srv.SecretKey)})
 			t.Fatal("object missing after a successful upload")
 		}
 	})
+}
+
+// storageReadFailures counts the RETR transfer log lines (text or JSON)
+// that blame the storage side's reads and replied 451.
+func storageReadFailures(logs string) int {
+	n := 0
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, "RETR") && strings.Contains(line, "storage error") && strings.Contains(line, "storage read:") &&
+			(strings.Contains(line, "reply=451") || strings.Contains(line, `"reply":451`)) {
+			n++
+		}
+	}
+	return n
+}
+
+// lockedBuffer collects a running command's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // tail returns the last lines of a client's verbose output.

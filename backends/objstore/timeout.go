@@ -1,9 +1,11 @@
-package backends
+package objstore
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
 )
 
 // Bounded limits ctx to d for one request of a driver to its store. done
@@ -17,7 +19,7 @@ func Bounded(ctx context.Context, d time.Duration, driver, op, key string,
 	return rctx, func(err error) error {
 		defer cancel()
 		if err != nil && ctx.Err() == nil && rctx.Err() != nil {
-			return fmt.Errorf("%s %s %q: no answer within request_timeout (%s): %w", driver, op, key, d, ErrTransient)
+			return fmt.Errorf("%s %s %q: no answer within request_timeout (%s): %w", driver, op, key, d, backends.ErrTransient)
 		}
 		return classify(op, key, err)
 	}
