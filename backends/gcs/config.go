@@ -1,13 +1,17 @@
 package gcs
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
 const (
@@ -80,39 +84,83 @@ type Config struct {
 	objstore.Download `yaml:",inline"`
 	// object_metadata (default true; see objstore.Metadata).
 	objstore.Metadata `yaml:",inline"`
+
+	// creds is what Validate read from CredentialsFile (nil without one).
+	creds *credentials
 }
 
-// Validate reports the first invalid setting, naming its YAML key. Zero
-// values are valid: they stand for the defaults.
+// Validate reports every invalid setting, each a *fielderr.Error naming
+// its key and wrapping backends.ErrInvalid. Zero values are valid: they
+// stand for the defaults. It reads credentials_file, once: the key is
+// kept in c, so that New uses the key that was checked and a file changed
+// or removed since does not matter.
 func (c *Config) Validate() error {
+	problems := fielderr.List{Kind: backends.ErrInvalid}
+	bad := problems.Add
 	if c.Endpoint != "" {
 		if _, err := emulatorEndpoint(c.Endpoint); err != nil {
-			return err
+			bad("endpoint", "%v", err)
 		}
 		if c.CredentialsFile != "" {
-			return invalid("endpoint (an emulator, reached without credentials) and credentials_file exclude each other")
+			bad("credentials_file", "excludes endpoint (an emulator, reached without credentials)")
+		}
+	}
+	if c.CredentialsFile != "" {
+		if err := c.loadCredentials(); err != nil {
+			bad("credentials_file", "%v", err)
 		}
 	}
 	switch {
 	case c.ChunkSize < 0 || c.ChunkSize%chunkQuantum != 0:
-		return invalid("chunk_size %s is not a positive multiple of 256KiB", c.ChunkSize)
+		bad("chunk_size", "%s is not a positive multiple of 256KiB", c.ChunkSize)
 	case c.ChunkSize > maxChunkSize:
-		return invalid("chunk_size %s is over 1GiB; each upload in progress holds one chunk in memory", c.ChunkSize)
-	case c.ChunkTimeout < 0:
-		return invalid("chunk_timeout %s is negative", c.ChunkTimeout)
-	case c.RequestTimeout < 0:
-		return invalid("request_timeout %s is negative", c.RequestTimeout)
-	case c.ListPageSize < 0 || c.ListPageSize > DefaultListPageSize:
-		return invalid("list_page_size %d is outside 1 to %d", c.ListPageSize, DefaultListPageSize)
-	case c.StorageClass != "" && !slices.Contains(storageClasses, c.StorageClass):
-		return invalid("storage_class %q is not one of %v", c.StorageClass, storageClasses)
+		bad("chunk_size", "%s is over 1GiB; each upload in progress holds one chunk in memory", c.ChunkSize)
 	}
-	if err := c.DirRename.Validate(); err != nil {
-		return fmt.Errorf("gcs: %w", err)
+	if c.ChunkTimeout < 0 {
+		bad("chunk_timeout", "%s is negative", c.ChunkTimeout)
 	}
-	if err := c.Download.Validate(); err != nil {
-		return fmt.Errorf("gcs: %w", err)
+	if c.RequestTimeout < 0 {
+		bad("request_timeout", "%s is negative", c.RequestTimeout)
 	}
+	if c.ListPageSize < 0 || c.ListPageSize > DefaultListPageSize {
+		bad("list_page_size", "%d is outside 1 to %d", c.ListPageSize, DefaultListPageSize)
+	}
+	if c.StorageClass != "" && !slices.Contains(storageClasses, c.StorageClass) {
+		bad("storage_class", "%q is not one of %v", c.StorageClass, storageClasses)
+	}
+	problems.Include("", c.DirRename.Validate())
+	problems.Include("", c.Download.Validate())
+	return problems.Err()
+}
+
+// credentials is credentials_file as Validate read it.
+type credentials struct {
+	path string
+	json []byte
+}
+
+// loadCredentials reads credentials_file unless the key at that path is
+// loaded already, and checks that it is a service-account key: the only
+// kind the client accepts (see clientOptions). Messages name the file,
+// never a byte of its content.
+func (c *Config) loadCredentials() error {
+	if c.creds != nil && c.creds.path == c.CredentialsFile {
+		return nil
+	}
+	data, err := os.ReadFile(c.CredentialsFile)
+	if err != nil {
+		return err
+	}
+	var key struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(data, &key) != nil {
+		return fmt.Errorf("%s is not a JSON key file", c.CredentialsFile)
+	}
+	if key.Type != "service_account" {
+		return fmt.Errorf("%s holds credentials of type %q: want a service_account key", c.CredentialsFile, key.Type)
+	}
+	c.creds = &credentials{path: c.CredentialsFile, json: data}
 	return nil
 }
 
@@ -147,11 +195,11 @@ func emulatorEndpoint(raw string) (string, error) {
 	switch {
 	case err != nil:
 		// url's error quotes the input, which may hold a password.
-		return "", invalid("endpoint is not a URL")
+		return "", errors.New("is not a URL")
 	case u.User != nil:
-		return "", invalid("endpoint must not hold credentials (user info)")
+		return "", errors.New("must not hold credentials (user info)")
 	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return "", invalid("endpoint %q is not an http or https URL with a host", raw)
+		return "", fmt.Errorf("%q is not an http or https URL with a host", raw)
 	}
 	switch u.Path {
 	case "", "/":
@@ -162,8 +210,4 @@ func emulatorEndpoint(raw string) (string, error) {
 		}
 	}
 	return u.String(), nil
-}
-
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("gcs: "+format+": %w", append(args, backends.ErrInvalid)...)
 }

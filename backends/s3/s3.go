@@ -27,7 +27,6 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
-	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 )
 
 // New builds the SDK client; it makes no request, so a store that is down
@@ -40,15 +39,12 @@ func New(cfg Config) (backends.Backend, error) {
 // (tests inspect the requests).
 func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("s3: %w", err)
 	}
 	cfg = cfg.withDefaults()
 	var roots *x509.CertPool
-	if cfg.CAFile != "" {
-		var err error
-		if roots, err = pemfile.CertPool(cfg.CAFile); err != nil {
-			return nil, fmt.Errorf("s3: ca_file: %v: %w", err, backends.ErrInvalid)
-		}
+	if cfg.ca != nil {
+		roots = cfg.ca.pool
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryMaxAttempts(cfg.MaxAttempts),
@@ -60,7 +56,9 @@ func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 				if t.TLSClientConfig == nil {
 					t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 				}
-				t.TLSClientConfig.RootCAs = roots
+				// A copy: the SDK appends AWS_CA_BUNDLE to this pool, and
+				// the one in cfg is kept for every backend made from it.
+				t.TLSClientConfig.RootCAs = roots.Clone()
 			}
 		})),
 	}

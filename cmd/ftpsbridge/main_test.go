@@ -107,6 +107,34 @@ func TestCheckConfig(t *testing.T) {
 	if !errors.As(err, &exit) || !strings.Contains(string(out), "bad.yaml:8:") {
 		t.Fatalf("bad config: %v\n%s", err, out)
 	}
+
+	// Every problem of every backend, at its key's line and column.
+	backends := filepath.Join(dir, "backends.yaml")
+	os.WriteFile(backends, bytes.Replace(text, []byte("backends: [{name: disk, type: local, root: "+dir+"/files}]\n"), []byte(`backends:
+  - {name: disk, type: local, root: `+dir+`/files}
+  - name: store
+    type: s3
+    endpoint: s3.example
+    part_size: 1MiB
+  - name: cloud
+    type: gcs
+    storage_class: nearline
+  - {name: blob, type: azure, account_name: acct, block_size: 1KiB}
+`), 1), 0o600)
+	out, err = exec.Command(bin, "check-config", "--config", backends).CombinedOutput()
+	if !errors.As(err, &exit) {
+		t.Fatalf("bad backends: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"backends.yaml:8:5: backends.1.endpoint: \"s3.example\" must start with https://",
+		"backends.yaml:9:5: backends.1.part_size: 1MiB is outside",
+		"backends.yaml:12:5: backends.2.storage_class: \"nearline\"",
+		"backends.yaml:13:51: backends.3.block_size: 1KiB is outside",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("check-config output lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 func TestHashPasswordAndVersion(t *testing.T) {

@@ -74,7 +74,7 @@ func TestUsersFileWatched(t *testing.T) {
 
 	writeFile(t, usersPath, "- name: third\n  colour: red\n")
 	waitLog(t, logs, `"msg":"reload failed; keeping the current users"`, 1)
-	if !strings.Contains(logs.String(), `users.yaml:2: unknown key \"colour\"`) {
+	if !strings.Contains(logs.String(), `users.yaml:2:3: unknown key \"colour\"`) {
 		t.Errorf("the failed reload does not name the file and line:\n%s", logs.String())
 	}
 	for _, u := range []string{"first", "second"} {

@@ -85,7 +85,7 @@ func loadUsersFile(path string) ([]mapping.UserConfig, *yaml.Node, error) {
 }
 
 // usersRoot wraps a users list in a mapping under "users", so that
-// lineOf finds "users.2.prefix" in it as in the main file.
+// posOf finds "users.2.prefix" in it as in the main file.
 func usersRoot(list *yaml.Node) *yaml.Node {
 	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 		{Kind: yaml.ScalarNode, Value: "users"}, list,
@@ -168,9 +168,11 @@ func (c *Config) locateOne(err error) *Error {
 				if tail != "" {
 					f += "." + tail
 				}
-				return &Error{File: src.file, Line: lineOf(src.root, f), Msg: f + ": " + fe.Reason}
+				line, col := posOf(src.root, f)
+				return &Error{File: src.file, Line: line, Column: col, Msg: f + ": " + fe.Reason}
 			}
 		}
 	}
-	return &Error{File: c.file, Line: lineOf(c.root, fe.Field), Msg: fe.Error()}
+	line, col := posOf(c.root, fe.Field)
+	return &Error{File: c.file, Line: line, Column: col, Msg: fe.Error()}
 }
