@@ -97,7 +97,7 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 		o(st)
 	}
 	store := memory.New()
-	var storage backends.Backend = store
+	storage := store
 	if st.wrap != nil {
 		storage = st.wrap(store)
 	}
