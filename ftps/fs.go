@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
@@ -48,6 +49,10 @@ type LoginInfo struct {
 	Listener string
 	TLS      bool
 }
+
+// ClientIP is the client's address without its port, an IPv4-mapped
+// address in IPv4 form; the zero Addr if RemoteAddr is nil.
+func (i LoginInfo) ClientIP() netip.Addr { return addrOf(i.RemoteAddr) }
 
 // Errors a FileSystem or Authenticator may return that have a reply of
 // their own. Each wraps the storage sentinel it refines, so code that
