@@ -49,10 +49,10 @@ func binary(t *testing.T) string {
 // serveConfig starts `ftpsbridge serve` on cfgPath with JSON logs, waits
 // for its banner on 127.0.0.1:port, and kills it when the test ends if it
 // is still running. It returns the process, its log and the address.
-func serveConfig(t *testing.T, cfgPath string, port int) (*exec.Cmd, *lockedBuffer, string) {
+func serveConfig(t *testing.T, cfgPath string, port int) (*exec.Cmd, *testenv.LogBuffer, string) {
 	t.Helper()
 	srv := exec.Command(binary(t), "serve", "--config", cfgPath, "--log-format", "json")
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	srv.Stderr = logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 
 // watchedServer serves a users_file at usersPath (written by the caller)
 // and returns a login function and the log.
-func watchedServer(t *testing.T, dir, usersPath string) (func(user string) error, *lockedBuffer) {
+func watchedServer(t *testing.T, dir, usersPath string) (func(user string) error, *testenv.LogBuffer) {
 	t.Helper()
 	port := testenv.FreePort(t)
 	base := 20000 + int(time.Now().UnixNano()%30000)

@@ -130,7 +130,7 @@ func readRegular(path string) ([]byte, error) {
 // file:line errors, each in the file its key came from.
 func (c *Config) locate(err error) error {
 	var located []*Error
-	for _, e := range leaves(err) {
+	for _, e := range fielderr.Leaves(err) {
 		located = append(located, c.locateOne(e))
 	}
 	// In file and line order, as an operator fixes them.
@@ -142,17 +142,6 @@ func (c *Config) locate(err error) error {
 		out[i] = e
 	}
 	return errors.Join(out...)
-}
-
-func leaves(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, leaves(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 func (c *Config) locateOne(err error) *Error {
