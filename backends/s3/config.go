@@ -1,8 +1,8 @@
 package s3
 
 import (
-	"crypto/x509"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -176,23 +176,29 @@ func (c *Config) Validate() error {
 	return problems.Err()
 }
 
-// loadCA reads ca_file unless the bundle at that path is loaded already.
+// loadCA reads ca_file, unless the bundle at that path is loaded already,
+// and checks that it parses.
 func (c *Config) loadCA() error {
 	if c.ca != nil && c.ca.path == c.CAFile {
 		return nil
 	}
-	pool, err := pemfile.CertPool(c.CAFile)
+	data, err := os.ReadFile(c.CAFile)
 	if err != nil {
 		return err
 	}
-	c.ca = &caBundle{path: c.CAFile, pool: pool}
+	if _, err := pemfile.ParseCertPool(c.CAFile, data); err != nil {
+		return err
+	}
+	c.ca = &caBundle{path: c.CAFile, pem: data}
 	return nil
 }
 
-// caBundle is ca_file as Validate read it.
+// caBundle is ca_file as Validate read it. The bytes, not a parsed pool,
+// so that two configurations compare equal (reflect.DeepEqual, as a reload
+// does) exactly when they name the same certificates.
 type caBundle struct {
 	path string
-	pool *x509.CertPool
+	pem  []byte
 }
 
 // withDefaults fills in what the operator left out.

@@ -27,6 +27,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 )
 
 // New builds the SDK client; it makes no request, so a store that is down
@@ -44,7 +45,11 @@ func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 	cfg = cfg.withDefaults()
 	var roots *x509.CertPool
 	if cfg.ca != nil {
-		roots = cfg.ca.pool
+		// The bytes Validate read and checked; the file is not read again.
+		var err error
+		if roots, err = pemfile.ParseCertPool(cfg.CAFile, cfg.ca.pem); err != nil {
+			return nil, fmt.Errorf("s3: ca_file: %v: %w", err, backends.ErrInvalid)
+		}
 	}
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryMaxAttempts(cfg.MaxAttempts),
@@ -56,9 +61,7 @@ func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 				if t.TLSClientConfig == nil {
 					t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 				}
-				// A copy: the SDK appends AWS_CA_BUNDLE to this pool, and
-				// the one in cfg is kept for every backend made from it.
-				t.TLSClientConfig.RootCAs = roots.Clone()
+				t.TLSClientConfig.RootCAs = roots
 			}
 		})),
 	}
