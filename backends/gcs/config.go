@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"time"
 
@@ -85,8 +84,8 @@ type Config struct {
 	// object_metadata (default true; see objstore.Metadata).
 	objstore.Metadata `yaml:",inline"`
 
-	// creds is what Validate read from CredentialsFile (nil without one).
-	creds *credentials
+	// creds is CredentialsFile as Validate read it.
+	creds objstore.KeptFile
 }
 
 // Validate reports every invalid setting, each a *fielderr.Error naming
@@ -106,7 +105,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.CredentialsFile != "" {
-		if err := c.loadCredentials(); err != nil {
+		err := c.creds.Load(c.CredentialsFile, func(data []byte) error { return checkServiceAccount(c.CredentialsFile, data) })
+		if err != nil {
 			bad("credentials_file", "%v", err)
 		}
 	}
@@ -133,34 +133,19 @@ func (c *Config) Validate() error {
 	return problems.Err()
 }
 
-// credentials is credentials_file as Validate read it.
-type credentials struct {
-	path string
-	json []byte
-}
-
-// loadCredentials reads credentials_file unless the key at that path is
-// loaded already, and checks that it is a service-account key: the only
-// kind the client accepts (see clientOptions). Messages name the file,
-// never a byte of its content.
-func (c *Config) loadCredentials() error {
-	if c.creds != nil && c.creds.path == c.CredentialsFile {
-		return nil
-	}
-	data, err := os.ReadFile(c.CredentialsFile)
-	if err != nil {
-		return err
-	}
+// checkServiceAccount accepts a service-account key, the only kind of
+// credentials file the client takes (see clientOptions). Its messages name
+// the file, never a byte of its content.
+func checkServiceAccount(path string, data []byte) error {
 	var key struct {
 		Type string `json:"type"`
 	}
 	if json.Unmarshal(data, &key) != nil {
-		return fmt.Errorf("%s is not a JSON key file", c.CredentialsFile)
+		return fmt.Errorf("%s is not a JSON key file", path)
 	}
 	if key.Type != "service_account" {
-		return fmt.Errorf("%s holds credentials of type %q: want a service_account key", c.CredentialsFile, key.Type)
+		return fmt.Errorf("%s holds credentials of type %q: want a service_account key", path, key.Type)
 	}
-	c.creds = &credentials{path: c.CredentialsFile, json: data}
 	return nil
 }
 

@@ -69,11 +69,11 @@ func clientOptions(cfg Config) ([]option.ClientOption, error) {
 		// fake-gcs-server routes by its -public-host, so they fail
 		// through any proxy or alias.
 		opts = append(opts, option.WithEndpoint(endpoint), option.WithoutAuthentication(), storage.WithJSONReads())
-	} else if cfg.creds != nil {
+	} else if key := cfg.creds.Bytes(); key != nil {
 		// Restricted to service-account keys: a general credentials file
 		// can name external programs or URLs to fetch tokens from. The
 		// bytes are those Validate read and checked.
-		opts = append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, cfg.creds.json))
+		opts = append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, key))
 	}
 	return opts, nil
 }

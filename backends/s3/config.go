@@ -2,7 +2,6 @@ package s3
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -93,8 +92,8 @@ type Config struct {
 	// object_metadata (default true; see objstore.Metadata).
 	objstore.Metadata `yaml:",inline"`
 
-	// ca is what Validate read from CAFile (nil without one).
-	ca *caBundle
+	// ca is CAFile as Validate read it.
+	ca objstore.KeptFile
 }
 
 const (
@@ -164,7 +163,11 @@ func (c *Config) Validate() error {
 		if !strings.HasPrefix(c.Endpoint, "https://") {
 			bad("ca_file", "needs an https:// endpoint")
 		}
-		if err := c.loadCA(); err != nil {
+		err := c.ca.Load(c.CAFile, func(data []byte) error {
+			_, err := pemfile.ParseCertPool(c.CAFile, data)
+			return err
+		})
+		if err != nil {
 			bad("ca_file", "%v", err)
 		}
 	}
@@ -174,31 +177,6 @@ func (c *Config) Validate() error {
 	problems.Include("", c.DirRename.Validate())
 	problems.Include("", c.Download.Validate())
 	return problems.Err()
-}
-
-// loadCA reads ca_file, unless the bundle at that path is loaded already,
-// and checks that it parses.
-func (c *Config) loadCA() error {
-	if c.ca != nil && c.ca.path == c.CAFile {
-		return nil
-	}
-	data, err := os.ReadFile(c.CAFile)
-	if err != nil {
-		return err
-	}
-	if _, err := pemfile.ParseCertPool(c.CAFile, data); err != nil {
-		return err
-	}
-	c.ca = &caBundle{path: c.CAFile, pem: data}
-	return nil
-}
-
-// caBundle is ca_file as Validate read it. The bytes, not a parsed pool,
-// so that two configurations compare equal (reflect.DeepEqual, as a reload
-// does) exactly when they name the same certificates.
-type caBundle struct {
-	path string
-	pem  []byte
 }
 
 // withDefaults fills in what the operator left out.

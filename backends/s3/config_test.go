@@ -40,7 +40,7 @@ func TestCAFileReadOnce(t *testing.T) {
 		t.Fatalf("New after the file was removed: %v", err)
 	}
 	be.Close()
-	if cfg.ca == nil || !bytes.Equal(cfg.ca.pem, written) {
+	if !bytes.Equal(cfg.ca.Bytes(), written) {
 		t.Fatal("the kept bundle is not the file that was written")
 	}
 	if _, err := New(Config{Endpoint: cfg.Endpoint, Region: cfg.Region, CAFile: caFile}); !errors.Is(err, backends.ErrInvalid) || !strings.Contains(err.Error(), "ca_file") {

@@ -44,10 +44,10 @@ func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 	}
 	cfg = cfg.withDefaults()
 	var roots *x509.CertPool
-	if cfg.ca != nil {
+	if pem := cfg.ca.Bytes(); pem != nil {
 		// The bytes Validate read and checked; the file is not read again.
 		var err error
-		if roots, err = pemfile.ParseCertPool(cfg.CAFile, cfg.ca.pem); err != nil {
+		if roots, err = pemfile.ParseCertPool(cfg.CAFile, pem); err != nil {
 			return nil, fmt.Errorf("s3: ca_file: %v: %w", err, backends.ErrInvalid)
 		}
 	}
