@@ -167,11 +167,14 @@ func (c Config) withDefaults() Config {
 }
 
 // String describes the configuration for logs. It holds no secret: the
-// credentials file is named, never read here.
+// credentials file is named, never its content (which Validate kept).
 func (c Config) String() string {
 	return fmt.Sprintf("gcs{credentials_file=%q endpoint=%q project=%q chunk_size=%s chunk_timeout=%s storage_class=%q list_page_size=%d}",
 		c.CredentialsFile, c.Endpoint, c.Project, c.ChunkSize, c.ChunkTimeout, c.StorageClass, c.ListPageSize)
 }
+
+// GoString keeps %#v from printing the key Validate kept.
+func (c Config) GoString() string { return c.String() }
 
 // emulatorEndpoint checks raw and completes a bare scheme://host[:port]
 // with the JSON API path.

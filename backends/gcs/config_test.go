@@ -215,6 +215,11 @@ func TestCredentialsReadOnce(t *testing.T) {
 	if _, err := New(Config{CredentialsFile: key}); !errors.Is(err, backends.ErrInvalid) || !strings.Contains(err.Error(), "credentials_file") {
 		t.Fatalf("New of a removed key file = %v, want ErrInvalid naming credentials_file", err)
 	}
+	for _, out := range []string{cfg.String(), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg)} {
+		if strings.Contains(out, "PRIVATE KEY") {
+			t.Fatalf("the kept key is printed: %s", out)
+		}
+	}
 	garbage := writeFile(t, "garbage.json", "secret-bytes")
 	if err := (&Config{CredentialsFile: garbage}).Validate(); err == nil || strings.Contains(err.Error(), "secret-bytes") {
 		t.Fatalf("Validate of a malformed key = %v, want an error without the content", err)
