@@ -23,9 +23,14 @@ test: test-deps lint
 test-deps:
 	./scripts/test-deps.sh
 
+# go vet, gofmt, then golangci-lint with the linters .golangci.yml names
+# (installed by test-deps; GOLANGCI_LINT=path to use another binary).
+GOLANGCI_LINT ?= .tools/bin/golangci-lint
 lint:
 	$(GO) vet ./...
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@command -v $(GOLANGCI_LINT) >/dev/null || { echo "$(GOLANGCI_LINT) missing: run make test-deps"; exit 1; }
+	$(GOLANGCI_LINT) run ./...
 
 # Short runs of every fuzz target; the seed corpora run in `go test` too.
 # `make test` bounds them by execution count, not time: Go 1.26's fuzz

@@ -138,8 +138,12 @@ func nameKey(name string) string {
 	return name
 }
 
-// addrOf returns the IP of a connection's remote address.
+// addrOf returns the IP of a connection's remote address, an IPv4-mapped
+// address in IPv4 form; the zero Addr if there is none.
 func addrOf(a net.Addr) netip.Addr {
+	if a == nil {
+		return netip.Addr{}
+	}
 	if ta, ok := a.(*net.TCPAddr); ok {
 		ip, _ := netip.AddrFromSlice(ta.IP)
 		return ip.Unmap()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
@@ -47,6 +48,10 @@ type LoginInfo struct {
 	Listener string
 	TLS      bool
 }
+
+// ClientIP is the client's address without its port, an IPv4-mapped
+// address in IPv4 form; the zero Addr if RemoteAddr is nil.
+func (i LoginInfo) ClientIP() netip.Addr { return addrOf(i.RemoteAddr) }
 
 // Errors an Authenticator may return that have a reply of their own. A
 // FileSystem's errors are the storage vocabulary of package backends,

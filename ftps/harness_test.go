@@ -19,6 +19,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/memory"
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -34,7 +35,7 @@ type testServer struct {
 	store    backends.Backend
 	bucket   backends.Bucket
 	users    *mapping.Users
-	logs     *syncBuffer
+	logs     *testenv.LogBuffer
 }
 
 type setup struct {
@@ -97,7 +98,7 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 		o(st)
 	}
 	store := memory.New()
-	var storage backends.Backend = store
+	storage := store
 	if st.wrap != nil {
 		storage = st.wrap(store)
 	}
@@ -105,7 +106,7 @@ func startServer(t testing.TB, opts ...func(*setup)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := ftps.New(st.cfg, users, log)
 	if err != nil {
@@ -167,25 +168,6 @@ func (ts *testServer) clientTLS(t testing.TB) *tls.Config {
 		ServerName:         "127.0.0.1",
 		ClientSessionCache: tls.NewLRUClientSessionCache(16),
 	}
-}
-
-// syncBuffer collects the server's log for failure reports and checks.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b = append(s.b, p...)
-	return len(p), nil
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return string(s.b)
 }
 
 // randomBytes returns n deterministic pseudo-random bytes.

@@ -208,7 +208,6 @@ func (s *session) readLine() (string, error) {
 		if len(buf)+len(chunk) <= maxLine {
 			buf = append(buf, chunk...)
 		} else {
-			buf = buf[:0]
 			if err == nil {
 				return "", errLineTooLong
 			}
@@ -239,7 +238,9 @@ var errLineTooLong = errors.New("command line too long")
 // ABOR: IAC IP, IAC DM (the urgent byte itself may be dropped by the
 // kernel), and option negotiation. IAC IAC stands for a literal 0xFF.
 func stripTelnet(line string) string {
-	if !strings.ContainsAny(line, "\xff\xf2") {
+	// Bytes, not runes: ContainsAny would decode "\xff" as U+FFFD and
+	// match any invalid UTF-8 instead.
+	if strings.IndexByte(line, 0xff) < 0 && strings.IndexByte(line, 0xf2) < 0 {
 		return line
 	}
 	var b strings.Builder

@@ -38,7 +38,7 @@ func (u *Users) loginProvided(ctx context.Context, set *userSet, info ftps.Login
 	if len(info.PeerCertificates) > 0 {
 		leaf = info.PeerCertificates[0]
 	}
-	ip := addrOf(info.RemoteAddr)
+	ip := info.ClientIP()
 	k := keyOf(info.User, info.Password, fingerprintOrNone(leaf), ip)
 	usr, err := u.identify(ctx, set, info, k, leaf)
 	if err != nil {

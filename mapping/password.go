@@ -170,13 +170,13 @@ func (h *argon2idHash) parseParams(s string) error {
 	var m, t, p uint64
 	params := strings.Split(s, ",")
 	if len(params) != 3 {
-		return errors.New("malformed argon2id parameters: want m=...,t=...,p=...")
+		return errors.New("malformed argon2id parameters: want m=N,t=N,p=N")
 	}
 	for i, dst := range []*uint64{&m, &t, &p} {
 		name, val, ok := strings.Cut(params[i], "=")
 		n, err := strconv.ParseUint(val, 10, 32)
 		if !ok || name != "mtp"[i:i+1] || err != nil {
-			return errors.New("malformed argon2id parameters: want m=...,t=...,p=...")
+			return errors.New("malformed argon2id parameters: want m=N,t=N,p=N")
 		}
 		*dst = n
 	}

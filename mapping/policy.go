@@ -3,7 +3,6 @@ package mapping
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"path"
 	"strings"
@@ -126,24 +125,6 @@ func (p *policy) ipAllowed(addr netip.Addr) bool {
 		}
 	}
 	return false
-}
-
-// addrOf returns the IP of a client address, IPv4-mapped addresses in
-// IPv4 form; the zero Addr if there is none.
-func addrOf(a net.Addr) netip.Addr {
-	if a == nil {
-		return netip.Addr{}
-	}
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ip, _ := netip.AddrFromSlice(ta.IP)
-		return ip.Unmap()
-	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		host = a.String()
-	}
-	ip, _ := netip.ParseAddr(host)
-	return ip.Unmap()
 }
 
 var errNameNotAllowed = errors.New("file name not allowed for upload")

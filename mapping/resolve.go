@@ -85,15 +85,13 @@ func NormalizePrefix(prefix string) (string, error) {
 	return p, nil
 }
 
-// checkElements refuses empty, "." and ".." elements in a slash-separated
-// key, the shapes that the storage contract forbids and that could climb.
+// checkElements refuses the elements the storage contract forbids in a
+// slash-separated key (backends.BadElement): empty, "." and "..", which
+// could climb, and the names reserved for staged uploads.
 func checkElements(key string) error {
-	for _, el := range strings.Split(key, "/") {
-		switch el {
-		case "":
-			return fmt.Errorf("empty path element: %w", backends.ErrInvalid)
-		case ".", "..":
-			return fmt.Errorf("%q path element: %w", el, backends.ErrInvalid)
+	for el := range strings.SplitSeq(key, "/") {
+		if reason := backends.BadElement(el); reason != "" {
+			return fmt.Errorf("%q: %s: %w", el, reason, backends.ErrInvalid)
 		}
 	}
 	return nil

@@ -174,7 +174,7 @@ func (u *Users) Login(ctx context.Context, info ftps.LoginInfo) (ftps.FileSystem
 	if len(info.PeerCertificates) > 0 {
 		leaf = info.PeerCertificates[0]
 	}
-	ip := addrOf(info.RemoteAddr)
+	ip := info.ClientIP()
 	reason, err := u.authenticate(ctx, set, usr, keyOf(info.User, info.Password, fingerprintOrNone(leaf), ip), leaf)
 	if err != nil {
 		return nil, err

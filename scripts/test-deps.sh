@@ -6,7 +6,8 @@
 #   - systemd (for systemd-analyze, which checks deploy/systemd), python3 and openssl (the
 #     README's webhook signature recipes);
 #   - versitygw (S3) and fake-gcs-server (GCS) with `go install`, into .tools/bin;
-#   - Azurite (Azure Blob) from npm, into .tools/node.
+#   - Azurite (Azure Blob) from npm, into .tools/node;
+#   - golangci-lint (`make lint`) with `go install`, into .tools/bin.
 # Idempotent: a second run installs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,13 @@ fi
 if [ ! -x "$tools/bin/fake-gcs-server" ]; then
 	echo "installing fake-gcs-server v1.56.1"
 	GOBIN="$tools/bin" go install github.com/fsouza/fake-gcs-server@v1.56.1
+fi
+# v2.15.0 is built from source with the module's Go (1.26.8), so it reads
+# the language version the code uses; a different pinned version reinstalls.
+golangci_version=2.15.0
+if [ "$("$tools/bin/golangci-lint" version --short 2>/dev/null)" != "$golangci_version" ]; then
+	echo "installing golangci-lint v$golangci_version (a few minutes)"
+	GOBIN="$tools/bin" go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v$golangci_version"
 fi
 if [ ! -f "$tools/node/node_modules/azurite/dist/src/blob/main.js" ]; then
 	echo "installing azurite 3.37.0"

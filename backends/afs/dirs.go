@@ -21,7 +21,7 @@ func (b *bucket) Mkdir(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := CheckKey(key); err != nil {
+	if err := backends.CheckKey(key); err != nil {
 		return err
 	}
 	what := subject("mkdir", key)
@@ -52,7 +52,7 @@ func (b *bucket) Rmdir(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := CheckKey(key); err != nil {
+	if err := backends.CheckKey(key); err != nil {
 		return err
 	}
 	what := subject("rmdir", key)
@@ -90,7 +90,7 @@ func (b *bucket) emptyDir(what, p string, sweep bool) (bool, error) {
 	for {
 		names, err := f.Readdirnames(nameChunk)
 		for _, n := range names {
-			if !sweep || !strings.HasPrefix(n, TempPrefix) || !b.removeStale(p+"/"+n) {
+			if !sweep || !strings.HasPrefix(n, backends.TempPrefix) || !b.removeStale(p+"/"+n) {
 				return false, nil
 			}
 		}

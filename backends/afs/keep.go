@@ -48,7 +48,7 @@ func (b *bucket) SetModTime(ctx context.Context, key string, t time.Time) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := CheckKey(key); err != nil {
+	if err := backends.CheckKey(key); err != nil {
 		return err
 	}
 	what := subject("set time", key)

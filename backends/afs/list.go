@@ -28,7 +28,7 @@ func (b *bucket) List(ctx context.Context, dir string) (backends.Lister, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := CheckKey(dir); err != nil {
+	if err := backends.CheckKey(dir); err != nil {
 		return nil, err
 	}
 	what := subject("list", dir)

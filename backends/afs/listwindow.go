@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"slices"
+
+	"github.com/ftpsbridge/ftpsbridge/backends"
 )
 
 // windowPages is how many pages of names one pass over a directory
@@ -38,7 +40,7 @@ func (b *bucket) nextWindow(ctx context.Context, dir, after string, max int) ([]
 		}
 		chunk, err := f.Readdirnames(nameChunk)
 		for _, n := range chunk {
-			if n > after && badElem(n) == "" {
+			if n > after && backends.BadElement(n) == "" {
 				best.offer(n, max)
 			}
 		}

@@ -14,7 +14,7 @@ func (b *bucket) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := CheckKey(key); err != nil {
+	if err := backends.CheckKey(key); err != nil {
 		return err
 	}
 	what := subject("delete", key)
@@ -43,10 +43,10 @@ func (b *bucket) Rename(ctx context.Context, from, to string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := CheckKey(from); err != nil {
+	if err := backends.CheckKey(from); err != nil {
 		return err
 	}
-	if err := CheckKey(to); err != nil {
+	if err := backends.CheckKey(to); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("rename %q to %q", from, to)

@@ -16,7 +16,7 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := CheckKey(key); err != nil {
+	if err := backends.CheckKey(key); err != nil {
 		return nil, err
 	}
 	what := subject("open", key)

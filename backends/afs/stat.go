@@ -17,7 +17,7 @@ func (b *bucket) Stat(ctx context.Context, key string) (backends.Entry, error) {
 	if err := ctx.Err(); err != nil {
 		return backends.Entry{}, err
 	}
-	if err := CheckKey(key); err != nil {
+	if err := backends.CheckKey(key); err != nil {
 		return backends.Entry{}, err
 	}
 	if key == "" {

@@ -40,7 +40,7 @@ func (b *bucket) create(ctx context.Context, key string) (*writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := CheckKey(key); err != nil {
+	if err := backends.CheckKey(key); err != nil {
 		return nil, err
 	}
 	what := subject("create", key)
@@ -80,7 +80,7 @@ func (b *bucket) createTemp(what, dir string) (afero.File, string, error) {
 		if _, err = rand.Read(buf[:]); err != nil {
 			return nil, "", fmt.Errorf("%s: %w", what, err)
 		}
-		tmp := path.Join(dir, TempPrefix+hex.EncodeToString(buf[:]))
+		tmp := path.Join(dir, backends.TempPrefix+hex.EncodeToString(buf[:]))
 		var f afero.File
 		f, err = b.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, filePerm)
 		if err == nil {

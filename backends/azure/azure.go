@@ -36,7 +36,7 @@ import (
 // start-up fails the first command, not the server.
 func New(cfg Config) (backends.Backend, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("azure: %w", err)
 	}
 	cfg = cfg.withDefaults()
 	transport := http.DefaultTransport.(*http.Transport).Clone()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
 // Config configures one Azure Blob Storage account (or Azurite, or a
@@ -78,78 +79,75 @@ const (
 var accountName = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
 
 // Validate reports every setting Azure would refuse or that contradicts
-// another, naming the keys; never a secret's value.
+// another, each a *fielderr.Error naming its key and wrapping
+// backends.ErrInvalid; never a secret's value.
 func (c *Config) Validate() error {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	problems := fielderr.List{Kind: backends.ErrInvalid}
+	bad := problems.Add
 
-	credentials := 0
-	for _, v := range []string{c.AccountKey, c.ConnectionString, c.SASToken} {
-		if v != "" {
-			credentials++
+	var credentials []string
+	for _, cred := range [...]struct{ key, value string }{
+		{"account_key", c.AccountKey}, {"connection_string", c.ConnectionString}, {"sas_token", c.SASToken},
+	} {
+		if cred.value != "" {
+			credentials = append(credentials, cred.key)
 		}
 	}
-	if credentials > 1 {
-		bad("set only one of account_key, connection_string and sas_token")
+	if len(credentials) > 1 {
+		// Named at the second: the first may be the one meant.
+		bad(credentials[1], "set only one of account_key, connection_string and sas_token (%s is set too)", credentials[0])
 	}
 	if c.AccountName != "" && !accountName.MatchString(c.AccountName) {
-		bad("account_name %q must be 3 to 24 lower-case letters and digits", c.AccountName)
+		bad("account_name", "%q must be 3 to 24 lower-case letters and digits", c.AccountName)
 	}
 	if c.AccountKey != "" {
 		if c.AccountName == "" {
-			bad("account_key needs account_name")
+			bad("account_key", "needs account_name")
 		}
 		if _, err := base64.StdEncoding.DecodeString(c.AccountKey); err != nil {
-			bad("account_key is not valid base64 (copy it from the portal's Access keys page)")
+			bad("account_key", "is not valid base64 (copy it from the portal's Access keys page)")
 		}
 	}
 	if c.ConnectionString != "" && (c.AccountName != "" || c.Endpoint != "") {
-		bad("connection_string names the account and endpoint itself: leave account_name and endpoint unset")
+		bad("connection_string", "names the account and endpoint itself: leave account_name and endpoint unset")
 	}
 	if c.SASToken != "" {
 		q, err := url.ParseQuery(strings.TrimPrefix(c.SASToken, "?"))
 		if err != nil || q.Get("sig") == "" {
-			bad("sas_token is not a SAS query string (it must hold sv=... and sig=...)")
+			bad("sas_token", "is not a SAS query string (it must hold sv=... and sig=...)")
 		}
 	}
 	if c.ConnectionString == "" && c.AccountName == "" && c.Endpoint == "" {
-		bad("set account_name or endpoint (or connection_string)")
+		bad("", "set account_name or endpoint (or connection_string)")
 	}
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
-			bad("endpoint %q must be an https:// URL (or http:// for Azurite)", redactURL(c.Endpoint))
+			bad("endpoint", "%q must be an https:// URL (or http:// for Azurite)", redactURL(c.Endpoint))
 		case u.RawQuery != "" || u.User != nil:
 			// A query here would be a SAS, and String would print it.
-			bad("endpoint must not carry a query or credentials: put a SAS in sas_token")
+			bad("endpoint", "must not carry a query or credentials: put a SAS in sas_token")
 		}
 	}
 	if c.BlockSize != 0 && (c.BlockSize < minBlockSize || c.BlockSize > maxBlockSize) {
-		bad("block_size %s is outside 1MiB..4000MiB", c.BlockSize)
+		bad("block_size", "%s is outside 1MiB..4000MiB", c.BlockSize)
 	}
 	if c.UploadConcurrency < 0 || c.UploadConcurrency > 64 {
-		bad("upload_concurrency %d must be between 1 and 64", c.UploadConcurrency)
+		bad("upload_concurrency", "%d must be between 1 and 64", c.UploadConcurrency)
 	}
 	if c.RequestTimeout < 0 {
-		bad("request_timeout must not be negative")
+		bad("request_timeout", "must not be negative")
 	}
 	if c.PartTimeout < 0 {
-		bad("part_timeout must not be negative")
+		bad("part_timeout", "must not be negative")
 	}
 	if c.ListPageSize < 0 || c.ListPageSize > maxListPageSize {
-		bad("list_page_size %d must be between 1 and %d", c.ListPageSize, maxListPageSize)
+		bad("list_page_size", "%d must be between 1 and %d", c.ListPageSize, maxListPageSize)
 	}
-	if c.RenameDirectoryLimit < 0 {
-		bad("rename_directory_limit must not be negative")
-	}
-	if err := c.Download.Validate(); err != nil {
-		bad("%s", strings.TrimSuffix(err.Error(), ": "+backends.ErrInvalid.Error()))
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("azure: %s: %w", strings.Join(problems, "; "), backends.ErrInvalid)
-	}
-	return nil
+	problems.Include("", c.DirRename.Validate())
+	problems.Include("", c.Download.Validate())
+	return problems.Err()
 }
 
 // withDefaults fills in what the operator left out.

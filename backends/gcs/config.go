@@ -1,6 +1,8 @@
 package gcs
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
 const (
@@ -80,38 +83,68 @@ type Config struct {
 	objstore.Download `yaml:",inline"`
 	// object_metadata (default true; see objstore.Metadata).
 	objstore.Metadata `yaml:",inline"`
+
+	// creds is CredentialsFile as Validate read it.
+	creds objstore.KeptFile
 }
 
-// Validate reports the first invalid setting, naming its YAML key. Zero
-// values are valid: they stand for the defaults.
+// Validate reports every invalid setting, each a *fielderr.Error naming
+// its key and wrapping backends.ErrInvalid. Zero values are valid: they
+// stand for the defaults. It reads credentials_file, once: the key is
+// kept in c, so that New uses the key that was checked and a file changed
+// or removed since does not matter.
 func (c *Config) Validate() error {
+	problems := fielderr.List{Kind: backends.ErrInvalid}
+	bad := problems.Add
 	if c.Endpoint != "" {
 		if _, err := emulatorEndpoint(c.Endpoint); err != nil {
-			return err
+			bad("endpoint", "%v", err)
 		}
 		if c.CredentialsFile != "" {
-			return invalid("endpoint (an emulator, reached without credentials) and credentials_file exclude each other")
+			bad("credentials_file", "excludes endpoint (an emulator, reached without credentials)")
+		}
+	}
+	if c.CredentialsFile != "" {
+		err := c.creds.Load(c.CredentialsFile, func(data []byte) error { return checkServiceAccount(c.CredentialsFile, data) })
+		if err != nil {
+			bad("credentials_file", "%v", err)
 		}
 	}
 	switch {
 	case c.ChunkSize < 0 || c.ChunkSize%chunkQuantum != 0:
-		return invalid("chunk_size %s is not a positive multiple of 256KiB", c.ChunkSize)
+		bad("chunk_size", "%s is not a positive multiple of 256KiB", c.ChunkSize)
 	case c.ChunkSize > maxChunkSize:
-		return invalid("chunk_size %s is over 1GiB; each upload in progress holds one chunk in memory", c.ChunkSize)
-	case c.ChunkTimeout < 0:
-		return invalid("chunk_timeout %s is negative", c.ChunkTimeout)
-	case c.RequestTimeout < 0:
-		return invalid("request_timeout %s is negative", c.RequestTimeout)
-	case c.ListPageSize < 0 || c.ListPageSize > DefaultListPageSize:
-		return invalid("list_page_size %d is outside 1 to %d", c.ListPageSize, DefaultListPageSize)
-	case c.StorageClass != "" && !slices.Contains(storageClasses, c.StorageClass):
-		return invalid("storage_class %q is not one of %v", c.StorageClass, storageClasses)
+		bad("chunk_size", "%s is over 1GiB; each upload in progress holds one chunk in memory", c.ChunkSize)
 	}
-	if err := c.DirRename.Validate(); err != nil {
-		return fmt.Errorf("gcs: %w", err)
+	if c.ChunkTimeout < 0 {
+		bad("chunk_timeout", "%s is negative", c.ChunkTimeout)
 	}
-	if err := c.Download.Validate(); err != nil {
-		return fmt.Errorf("gcs: %w", err)
+	if c.RequestTimeout < 0 {
+		bad("request_timeout", "%s is negative", c.RequestTimeout)
+	}
+	if c.ListPageSize < 0 || c.ListPageSize > DefaultListPageSize {
+		bad("list_page_size", "%d is outside 1 to %d", c.ListPageSize, DefaultListPageSize)
+	}
+	if c.StorageClass != "" && !slices.Contains(storageClasses, c.StorageClass) {
+		bad("storage_class", "%q is not one of %v", c.StorageClass, storageClasses)
+	}
+	problems.Include("", c.DirRename.Validate())
+	problems.Include("", c.Download.Validate())
+	return problems.Err()
+}
+
+// checkServiceAccount accepts a service-account key, the only kind of
+// credentials file the client takes (see clientOptions). Its messages name
+// the file, never a byte of its content.
+func checkServiceAccount(path string, data []byte) error {
+	var key struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(data, &key) != nil {
+		return fmt.Errorf("%s is not a JSON key file", path)
+	}
+	if key.Type != "service_account" {
+		return fmt.Errorf("%s holds credentials of type %q: want a service_account key", path, key.Type)
 	}
 	return nil
 }
@@ -134,11 +167,14 @@ func (c Config) withDefaults() Config {
 }
 
 // String describes the configuration for logs. It holds no secret: the
-// credentials file is named, never read here.
+// credentials file is named, never its content (which Validate kept).
 func (c Config) String() string {
 	return fmt.Sprintf("gcs{credentials_file=%q endpoint=%q project=%q chunk_size=%s chunk_timeout=%s storage_class=%q list_page_size=%d}",
 		c.CredentialsFile, c.Endpoint, c.Project, c.ChunkSize, c.ChunkTimeout, c.StorageClass, c.ListPageSize)
 }
+
+// GoString keeps %#v from printing the key Validate kept.
+func (c Config) GoString() string { return c.String() }
 
 // emulatorEndpoint checks raw and completes a bare scheme://host[:port]
 // with the JSON API path.
@@ -147,11 +183,11 @@ func emulatorEndpoint(raw string) (string, error) {
 	switch {
 	case err != nil:
 		// url's error quotes the input, which may hold a password.
-		return "", invalid("endpoint is not a URL")
+		return "", errors.New("is not a URL")
 	case u.User != nil:
-		return "", invalid("endpoint must not hold credentials (user info)")
+		return "", errors.New("must not hold credentials (user info)")
 	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return "", invalid("endpoint %q is not an http or https URL with a host", raw)
+		return "", fmt.Errorf("%q is not an http or https URL with a host", raw)
 	}
 	switch u.Path {
 	case "", "/":
@@ -162,8 +198,4 @@ func emulatorEndpoint(raw string) (string, error) {
 		}
 	}
 	return u.String(), nil
-}
-
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("gcs: "+format+": %w", append(args, backends.ErrInvalid)...)
 }

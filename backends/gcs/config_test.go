@@ -2,9 +2,16 @@ package gcs
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,13 +24,14 @@ import (
 )
 
 func TestValidate(t *testing.T) {
+	key := writeServiceAccountKey(t)
 	valid := []Config{
 		{},
 		{ChunkSize: chunkQuantum, ListPageSize: 1},
 		{ChunkSize: 64 << 20, ListPageSize: 1000, StorageClass: "NEARLINE", Project: "p"},
 		{Endpoint: "http://127.0.0.1:4443"},
 		{Endpoint: "https://emulator.test/storage/v1/"},
-		{CredentialsFile: "/etc/ftpsbridge/sa.json"},
+		{CredentialsFile: key},
 	}
 	for _, c := range valid {
 		if err := c.Validate(); err != nil {
@@ -43,7 +51,10 @@ func TestValidate(t *testing.T) {
 		{Config{StorageClass: "nearline"}, "storage_class"},
 		{Config{Endpoint: "127.0.0.1:4443"}, "endpoint"},
 		{Config{Endpoint: "ftp://host/"}, "endpoint"},
-		{Config{Endpoint: "http://127.0.0.1:4443", CredentialsFile: "sa.json"}, "credentials_file"},
+		{Config{Endpoint: "http://127.0.0.1:4443", CredentialsFile: key}, "credentials_file"},
+		{Config{CredentialsFile: filepath.Join(t.TempDir(), "missing.json")}, "credentials_file"},
+		{Config{CredentialsFile: writeFile(t, "user.json", `{"type": "authorized_user"}`)}, "credentials_file"},
+		{Config{CredentialsFile: writeFile(t, "garbage.json", "secret-bytes")}, "credentials_file"},
 	}
 	for _, c := range invalid {
 		err := c.cfg.Validate()
@@ -167,12 +178,13 @@ func TestTrimPageKeepsGCSPages(t *testing.T) {
 
 func TestConfigYAML(t *testing.T) {
 	var c Config
-	src := "credentials_file: /etc/sa.json\nchunk_size: 8MiB\nstorage_class: COLDLINE\nlist_page_size: 500\nproject: billing\n" +
+	key := writeServiceAccountKey(t)
+	src := "credentials_file: " + key + "\nchunk_size: 8MiB\nstorage_class: COLDLINE\nlist_page_size: 500\nproject: billing\n" +
 		"rename_directories: true\nrename_directory_limit: 50\n"
 	if err := yaml.Unmarshal([]byte(src), &c); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{CredentialsFile: "/etc/sa.json", ChunkSize: 8 << 20, StorageClass: "COLDLINE", ListPageSize: 500, Project: "billing",
+	want := Config{CredentialsFile: key, ChunkSize: 8 << 20, StorageClass: "COLDLINE", ListPageSize: 500, Project: "billing",
 		DirRename: objstore.DirRename{RenameDirectories: true, RenameDirectoryLimit: 50}}
 	if c != want {
 		t.Errorf("decoded %s, want %s", c, want)
@@ -180,4 +192,69 @@ func TestConfigYAML(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestCredentialsReadOnce checks that the key file is read by Validate
+// alone: New uses the bytes that were checked, so a file removed (or
+// rotated) in between changes nothing, and no message quotes the key.
+func TestCredentialsReadOnce(t *testing.T) {
+	key := writeServiceAccountKey(t)
+	cfg := Config{CredentialsFile: key}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(key); err != nil {
+		t.Fatal(err)
+	}
+	be, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New after the key file was removed: %v", err)
+	}
+	be.Close()
+	// Without a validated copy, New must read the file, and fails.
+	if _, err := New(Config{CredentialsFile: key}); !errors.Is(err, backends.ErrInvalid) || !strings.Contains(err.Error(), "credentials_file") {
+		t.Fatalf("New of a removed key file = %v, want ErrInvalid naming credentials_file", err)
+	}
+	for _, out := range []string{cfg.String(), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg)} {
+		if strings.Contains(out, "PRIVATE KEY") {
+			t.Fatalf("the kept key is printed: %s", out)
+		}
+	}
+	garbage := writeFile(t, "garbage.json", "secret-bytes")
+	if err := (&Config{CredentialsFile: garbage}).Validate(); err == nil || strings.Contains(err.Error(), "secret-bytes") {
+		t.Fatalf("Validate of a malformed key = %v, want an error without the content", err)
+	}
+}
+
+// writeServiceAccountKey writes a service-account key file, as the
+// console makes them, with a fresh RSA key.
+func writeServiceAccountKey(t *testing.T) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	data, err := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "test", "private_key_id": "1",
+		"private_key": string(pemKey), "client_email": "ftpsbridge@test.iam.gserviceaccount.com",
+		"client_id": "1", "token_uri": "https://oauth2.googleapis.com/token",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, "sa.json", string(data))
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -101,3 +101,8 @@ func changed(op, key string, err error) error {
 	return fmt.Errorf("gcs: %s %q: the object changed or was deleted since it was looked up: %w: %w",
 		op, key, backends.ErrTransient, err)
 }
+
+// invalid is an ErrInvalid error with a formatted reason.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("gcs: "+format+": %w", append(args, backends.ErrInvalid)...)
+}

@@ -29,7 +29,7 @@ import (
 // operation.
 func New(cfg Config) (backends.Backend, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("gcs: %w", err)
 	}
 	cfg = cfg.withDefaults()
 	opts, err := clientOptions(cfg)
@@ -61,7 +61,7 @@ func clientOptions(cfg Config) ([]option.ClientOption, error) {
 	if cfg.Endpoint != "" {
 		endpoint, err := emulatorEndpoint(cfg.Endpoint)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("gcs: endpoint: %v: %w", err, backends.ErrInvalid)
 		}
 		// Emulators take no credentials; sending none also keeps real
 		// ones away from a test server. Reads use the JSON API there:
@@ -69,10 +69,11 @@ func clientOptions(cfg Config) ([]option.ClientOption, error) {
 		// fake-gcs-server routes by its -public-host, so they fail
 		// through any proxy or alias.
 		opts = append(opts, option.WithEndpoint(endpoint), option.WithoutAuthentication(), storage.WithJSONReads())
-	} else if cfg.CredentialsFile != "" {
+	} else if key := cfg.creds.Bytes(); key != nil {
 		// Restricted to service-account keys: a general credentials file
-		// can name external programs or URLs to fetch tokens from.
-		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
+		// can name external programs or URLs to fetch tokens from. The
+		// bytes are those Validate read and checked.
+		opts = append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, key))
 	}
 	return opts, nil
 }

@@ -14,7 +14,7 @@ import (
 
 // createComposed resumes an upload server side: the client's bytes are
 // staged in a hidden object beside the key (never listed, see
-// objstore.TempPrefix), and Commit composes the existing object (pinned
+// backends.TempPrefix), and Commit composes the existing object (pinned
 // to its generation) with it into the key, then deletes the staged one.
 // Compose takes whole objects, so this applies only when the whole
 // existing object is kept (APPE, or REST at its size); a resume inside

@@ -19,7 +19,7 @@ func (b *backend) ConfinedBucket(name, prefix string) (backends.Bucket, error) {
 	if err := afs.CheckBucketName(name); err != nil {
 		return nil, err
 	}
-	if err := afs.CheckKey(prefix); err != nil || prefix == "" {
+	if err := backends.CheckKey(prefix); err != nil || prefix == "" {
 		return nil, fmt.Errorf("local: prefix %q: %w", prefix, backends.ErrInvalid)
 	}
 	sub := prefix

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/afs"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
 // rootPerm is the mode of Root and of bucket directories made on demand:
@@ -31,10 +32,11 @@ type Config struct {
 	Root string `yaml:"root"`
 }
 
-// Validate reports a missing Root.
+// Validate reports a missing Root, as a *fielderr.Error naming the key and
+// wrapping backends.ErrInvalid.
 func (c *Config) Validate() error {
 	if c.Root == "" {
-		return fmt.Errorf("local: root is required: %w", backends.ErrInvalid)
+		return &fielderr.Error{Field: "root", Reason: "is required", Kind: backends.ErrInvalid}
 	}
 	return nil
 }
@@ -43,7 +45,7 @@ func (c *Config) Validate() error {
 // mode 0750 if missing.
 func New(cfg Config) (backends.Backend, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local: %w", err)
 	}
 	abs, err := filepath.Abs(cfg.Root)
 	if err != nil {

@@ -92,7 +92,7 @@ func TestBucketNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer be.Close()
-	for _, name := range []string{".", "..", "a/b", "/a", "a/", `a\b`, "a\x00b", afs.TempPrefix + "x"} {
+	for _, name := range []string{".", "..", "a/b", "/a", "a/", `a\b`, "a\x00b", backends.TempPrefix + "x"} {
 		if _, err := be.Bucket(name); !errors.Is(err, backends.ErrInvalid) {
 			t.Errorf("Bucket(%q) = %v, want ErrInvalid", name, err)
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
-	"github.com/ftpsbridge/ftpsbridge/backends/afs"
 )
 
 // tempFiles returns the staged-upload files in directory dir on disk.
@@ -22,7 +21,7 @@ func tempFiles(t *testing.T, dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), afs.TempPrefix) {
+		if strings.HasPrefix(e.Name(), backends.TempPrefix) {
 			out = append(out, e.Name())
 		}
 	}
@@ -78,7 +77,7 @@ func TestTempFilesHidden(t *testing.T) {
 // fresh upload.
 func TestStaleTempSwept(t *testing.T) {
 	b, root := newBucket(t, "")
-	stale := filepath.Join(root, "d", afs.TempPrefix+"leftover")
+	stale := filepath.Join(root, "d", backends.TempPrefix+"leftover")
 	mustWriteFile(t, stale, "half an upload")
 	if got := listNames(t, b, "d"); len(got) != 0 {
 		t.Errorf("List(d) = %q, want the leftover hidden", got)

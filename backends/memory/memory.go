@@ -18,3 +18,10 @@ import (
 func New() backends.Backend {
 	return afs.New(afero.NewMemMapFs(), afs.Options{})
 }
+
+// Config is the memory driver's configuration: it has no settings.
+type Config struct{}
+
+// Validate has nothing to check; it makes Config a driver configuration
+// like the others.
+func (*Config) Validate() error { return nil }

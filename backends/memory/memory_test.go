@@ -59,7 +59,7 @@ func TestBucketsAreDirectories(t *testing.T) {
 	if got, _ := io.ReadAll(r); !bytes.Equal(got, []byte("in a")) {
 		t.Errorf("root reads a/f as %q", got)
 	}
-	for _, name := range []string{".", "..", "a/b", `a\b`, "a\x00", afs.TempPrefix + "x"} {
+	for _, name := range []string{".", "..", "a/b", `a\b`, "a\x00", backends.TempPrefix + "x"} {
 		if _, err := be.Bucket(name); !errors.Is(err, backends.ErrInvalid) {
 			t.Errorf("Bucket(%q) = %v, want ErrInvalid", name, err)
 		}

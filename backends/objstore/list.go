@@ -103,7 +103,7 @@ func (l *lister) entries(ctx context.Context, page Page) ([]backends.Entry, erro
 			l.files = l.files[:len(l.files)-1]
 		}
 		name := strings.TrimSuffix(it.key, "/")
-		if badElem(name) != "" || strings.Contains(name, "/") {
+		if backends.BadElement(name) != "" || strings.Contains(name, "/") {
 			continue
 		}
 		if it.dir {

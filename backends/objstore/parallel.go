@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
 // Download is the part of a driver's configuration about reading one
@@ -33,15 +34,17 @@ const (
 	maxDownloadConcurrency  = 64
 )
 
-// Validate reports settings out of range.
+// Validate reports every setting out of range, each a *fielderr.Error
+// naming its key and wrapping backends.ErrInvalid.
 func (d Download) Validate() error {
+	problems := fielderr.List{Kind: backends.ErrInvalid}
 	if d.DownloadConcurrency < 0 || d.DownloadConcurrency > maxDownloadConcurrency {
-		return fmt.Errorf("download_concurrency %d must be between 1 and %d: %w", d.DownloadConcurrency, maxDownloadConcurrency, backends.ErrInvalid)
+		problems.Add("download_concurrency", "%d must be between 1 and %d", d.DownloadConcurrency, maxDownloadConcurrency)
 	}
 	if d.DownloadPartSize != 0 && (d.DownloadPartSize < minDownloadPartSize || d.DownloadPartSize > maxDownloadPartSize) {
-		return fmt.Errorf("download_part_size %s must be between 256KiB and 1GiB: %w", d.DownloadPartSize, backends.ErrInvalid)
+		problems.Add("download_part_size", "%s must be between 256KiB and 1GiB", d.DownloadPartSize)
 	}
-	return nil
+	return problems.Err()
 }
 
 func (d Download) partSize() int64 {

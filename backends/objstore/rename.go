@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
 // DirRename is the part of a driver's configuration that lets RNFR/RNTO
@@ -30,10 +31,11 @@ const (
 	renameConcurrency = 8
 )
 
-// Validate reports a negative limit.
+// Validate reports a negative limit, as a *fielderr.Error naming the key
+// and wrapping backends.ErrInvalid.
 func (d DirRename) Validate() error {
 	if d.RenameDirectoryLimit < 0 {
-		return fmt.Errorf("rename_directory_limit must not be negative: %w", backends.ErrInvalid)
+		return &fielderr.Error{Field: "rename_directory_limit", Reason: "must not be negative", Kind: backends.ErrInvalid}
 	}
 	return nil
 }

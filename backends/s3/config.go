@@ -7,6 +7,7 @@ import (
 
 	"github.com/ftpsbridge/ftpsbridge/backends"
 	"github.com/ftpsbridge/ftpsbridge/backends/objstore"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
 )
 
@@ -96,6 +97,9 @@ type Config struct {
 	// answers are remembered (default 50,000, about 15 MiB).
 	ListingModTimes      *bool `yaml:"listing_mod_times"`
 	ListingModTimesCache int   `yaml:"listing_mod_times_cache"`
+
+	// ca is CAFile as Validate read it.
+	ca objstore.KeptFile
 }
 
 // defaultModTimesCache bounds the listing-time cache: some 300 bytes per
@@ -109,76 +113,83 @@ const (
 	maxParts        = 10000
 )
 
-// Validate reports values S3 would refuse, naming the key.
+// Validate reports every value S3 would refuse, each a *fielderr.Error
+// naming its key and wrapping backends.ErrInvalid. It reads ca_file, once:
+// the certificates are kept in c, so that New trusts the bundle that was
+// checked and a file changed or removed since does not matter.
 func (c *Config) Validate() error {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	problems := fielderr.List{Kind: backends.ErrInvalid}
+	bad := problems.Add
 	if c.PartSize != 0 && (c.PartSize < minPartSize || c.PartSize > maxPartSize) {
-		bad("part_size %s is outside S3's limits 5MiB..5GiB", c.PartSize)
+		bad("part_size", "%s is outside S3's limits 5MiB..5GiB", c.PartSize)
 	}
 	if c.UploadConcurrency < 0 || c.UploadConcurrency > 64 {
-		bad("upload_concurrency %d must be between 1 and 64", c.UploadConcurrency)
+		bad("upload_concurrency", "%d must be between 1 and 64", c.UploadConcurrency)
 	}
 	if c.PartTimeout < 0 {
-		bad("part_timeout must not be negative")
+		bad("part_timeout", "must not be negative")
 	}
 	if c.ReadStallTimeout < 0 {
-		bad("read_stall_timeout must not be negative")
+		bad("read_stall_timeout", "must not be negative")
 	}
 	if c.RequestTimeout < 0 {
-		bad("request_timeout must not be negative")
+		bad("request_timeout", "must not be negative")
 	}
 	if c.MaxAttempts < 0 {
-		bad("max_attempts must not be negative")
+		bad("max_attempts", "must not be negative")
 	}
-	if (c.AccessKeyID == "") != (c.SecretAccessKey == "") {
-		bad("access_key_id and secret_access_key go together")
+	switch {
+	case c.AccessKeyID != "" && c.SecretAccessKey == "":
+		bad("access_key_id", "needs secret_access_key")
+	case c.AccessKeyID == "" && c.SecretAccessKey != "":
+		bad("secret_access_key", "needs access_key_id")
 	}
 	switch c.SSE {
 	case "", "AES256", "aws:kms":
 	default:
-		bad("sse %q must be AES256 or aws:kms", c.SSE)
+		bad("sse", "%q must be AES256 or aws:kms", c.SSE)
 	}
 	if c.SSEKMSKeyID != "" && c.SSE != "aws:kms" {
-		bad("sse_kms_key_id needs sse: aws:kms")
+		bad("sse_kms_key_id", "needs sse: aws:kms")
 	}
-	for key, v := range map[string]string{"request_checksum": c.RequestChecksum, "response_checksum_validation": c.ResponseChecksumValidation} {
-		if v != "" && v != "when_supported" && v != "when_required" {
-			bad("%s %q must be when_supported or when_required", key, v)
+	for _, mode := range [...]struct{ key, value string }{
+		{"request_checksum", c.RequestChecksum},
+		{"response_checksum_validation", c.ResponseChecksumValidation},
+	} {
+		if mode.value != "" && mode.value != "when_supported" && mode.value != "when_required" {
+			bad(mode.key, "%q must be when_supported or when_required", mode.value)
 		}
 	}
 	if c.ChecksumType != "" && c.ChecksumType != "full_object" && c.ChecksumType != "composite" {
-		bad("checksum_type %q must be full_object or composite", c.ChecksumType)
+		bad("checksum_type", "%q must be full_object or composite", c.ChecksumType)
 	}
 	if c.ChecksumType != "" && c.RequestChecksum == "when_required" {
-		bad("checksum_type needs request_checksum: when_supported (with when_required, parts carry a Content-MD5)")
+		bad("checksum_type", "needs request_checksum: when_supported (with when_required, parts carry a Content-MD5)")
 	}
 	if c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "http://") && !strings.HasPrefix(c.Endpoint, "https://") {
-		bad("endpoint %q must start with https:// (or http:// for a local test store)", c.Endpoint)
+		bad("endpoint", "%q must start with https:// (or http:// for a local test store)", c.Endpoint)
 	}
 	if c.CAFile != "" {
 		if !strings.HasPrefix(c.Endpoint, "https://") {
-			bad("ca_file needs an https:// endpoint")
-		} else if _, err := pemfile.CertPool(c.CAFile); err != nil {
-			bad("ca_file: %v", err)
+			bad("ca_file", "needs an https:// endpoint")
+		}
+		err := c.ca.Load(c.CAFile, func(data []byte) error {
+			_, err := pemfile.ParseCertPool(c.CAFile, data)
+			return err
+		})
+		if err != nil {
+			bad("ca_file", "%v", err)
 		}
 	}
 	if c.ListPageSize < 0 || c.ListPageSize > 1000 {
-		bad("list_page_size %d must be between 1 and 1000", c.ListPageSize)
-	}
-	if c.RenameDirectoryLimit < 0 {
-		bad("rename_directory_limit must not be negative")
+		bad("list_page_size", "%d must be between 1 and 1000", c.ListPageSize)
 	}
 	if c.ListingModTimesCache < 0 {
-		bad("listing_mod_times_cache must not be negative")
+		bad("listing_mod_times_cache", "must not be negative")
 	}
-	if err := c.Download.Validate(); err != nil {
-		bad("%s", strings.TrimSuffix(err.Error(), ": "+backends.ErrInvalid.Error()))
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("s3: %s: %w", strings.Join(problems, "; "), backends.ErrInvalid)
-	}
-	return nil
+	problems.Include("", c.DirRename.Validate())
+	problems.Include("", c.Download.Validate())
+	return problems.Err()
 }
 
 // withDefaults fills in what the operator left out.

@@ -52,7 +52,7 @@ func TestConfigChecksumType(t *testing.T) {
 		want string
 	}{
 		{Config{ChecksumType: "sha256"}, "checksum_type"},
-		{Config{ChecksumType: "composite", RequestChecksum: "when_required"}, "checksum_type needs request_checksum"},
+		{Config{ChecksumType: "composite", RequestChecksum: "when_required"}, "checksum_type: needs request_checksum"},
 		{Config{DirRename: objstore.DirRename{RenameDirectoryLimit: -1}}, "rename_directory_limit"},
 	} {
 		err := c.cfg.Validate()

@@ -40,13 +40,14 @@ func New(cfg Config) (backends.Backend, error) {
 // (tests inspect the requests).
 func newBackend(cfg Config, httpClient s3.HTTPClient) (*backend, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("s3: %w", err)
 	}
 	cfg = cfg.withDefaults()
 	var roots *x509.CertPool
-	if cfg.CAFile != "" {
+	if pem := cfg.ca.Bytes(); pem != nil {
+		// The bytes Validate read and checked; the file is not read again.
 		var err error
-		if roots, err = pemfile.CertPool(cfg.CAFile); err != nil {
+		if roots, err = pemfile.ParseCertPool(cfg.CAFile, pem); err != nil {
 			return nil, fmt.Errorf("s3: ca_file: %v: %w", err, backends.ErrInvalid)
 		}
 	}

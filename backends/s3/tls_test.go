@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,7 +36,16 @@ func TestPrivateCAEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.CAFile = caFile
+	// Validate reads ca_file and keeps the certificates: the backend
+	// trusts the bundle that was checked, even once the file is gone.
+	cfg.CAFile = filepath.Join(dir, "kept-ca.pem")
+	copyFile(t, caFile, cfg.CAFile)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(cfg.CAFile); err != nil {
+		t.Fatal(err)
+	}
 	trusted, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +123,17 @@ func TestPrivateCAEndpoint(t *testing.T) {
 		if _, err := New(bad); !errors.Is(err, backends.ErrInvalid) || !strings.Contains(err.Error(), "ca_file") {
 			t.Errorf("ca_file %q with endpoint %q: %v", bad.CAFile, bad.Endpoint, err)
 		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 

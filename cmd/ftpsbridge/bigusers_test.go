@@ -57,10 +57,10 @@ users_file: %s
 	// Entries before 4000, 7321 and 9999 have no extra line; each bad one
 	// after the first adds one.
 	for _, want := range []string{
-		fmt.Sprintf("partners.yaml:%d: users.17.permissions.1: unknown permission", 5*17+5),
-		fmt.Sprintf("partners.yaml:%d: users.4000.max_sessions:", 5*4000+6),
-		fmt.Sprintf("partners.yaml:%d: users.7321.allowed_ips.0:", 5*7321+1+6),
-		fmt.Sprintf("partners.yaml:%d: users.9999.home:", 5*9999+2+6),
+		fmt.Sprintf("partners.yaml:%d:23: users.17.permissions.1: unknown permission", 5*17+5),
+		fmt.Sprintf("partners.yaml:%d:3: users.4000.max_sessions:", 5*4000+6),
+		fmt.Sprintf("partners.yaml:%d:17: users.7321.allowed_ips.0:", 5*7321+1+6),
+		fmt.Sprintf("partners.yaml:%d:3: users.9999.home:", 5*9999+2+6),
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("check-config output lacks %q:\n%s", want, out)

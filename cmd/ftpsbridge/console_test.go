@@ -28,7 +28,7 @@ type console struct {
 	ftpAddr, url            string
 	pool                    *x509.CertPool
 	client                  *http.Client
-	logs                    *lockedBuffer
+	logs                    *testenv.LogBuffer
 }
 
 func startConsole(t *testing.T) *console {

@@ -49,10 +49,10 @@ func binary(t *testing.T) string {
 // serveConfig starts `ftpsbridge serve` on cfgPath with JSON logs, waits
 // for its banner on 127.0.0.1:port, and kills it when the test ends if it
 // is still running. It returns the process, its log and the address.
-func serveConfig(t *testing.T, cfgPath string, port int) (*exec.Cmd, *lockedBuffer, string) {
+func serveConfig(t *testing.T, cfgPath string, port int) (*exec.Cmd, *testenv.LogBuffer, string) {
 	t.Helper()
 	srv := exec.Command(binary(t), "serve", "--config", cfgPath, "--log-format", "json")
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	srv.Stderr = logs
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -106,6 +106,34 @@ func TestCheckConfig(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || !strings.Contains(string(out), "bad.yaml:8:") {
 		t.Fatalf("bad config: %v\n%s", err, out)
+	}
+
+	// Every problem of every backend, at its key's line and column.
+	backends := filepath.Join(dir, "backends.yaml")
+	os.WriteFile(backends, bytes.Replace(text, []byte("backends: [{name: disk, type: local, root: "+dir+"/files}]\n"), []byte(`backends:
+  - {name: disk, type: local, root: `+dir+`/files}
+  - name: store
+    type: s3
+    endpoint: s3.example
+    part_size: 1MiB
+  - name: cloud
+    type: gcs
+    storage_class: nearline
+  - {name: blob, type: azure, account_name: acct, block_size: 1KiB}
+`), 1), 0o600)
+	out, err = exec.Command(bin, "check-config", "--config", backends).CombinedOutput()
+	if !errors.As(err, &exit) {
+		t.Fatalf("bad backends: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"backends.yaml:8:5: backends.1.endpoint: \"s3.example\" must start with https://",
+		"backends.yaml:9:5: backends.1.part_size: 1MiB is outside",
+		"backends.yaml:12:5: backends.2.storage_class: \"nearline\"",
+		"backends.yaml:13:51: backends.3.block_size: 1KiB is outside",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("check-config output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

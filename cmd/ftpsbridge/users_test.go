@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,25 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// lockedBuffer collects a child process's log while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func waitLog(t *testing.T, logs *lockedBuffer, what string, count int) {
+func waitLog(t *testing.T, logs *testenv.LogBuffer, what string, count int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for strings.Count(logs.String(), what) < count {
@@ -145,7 +125,7 @@ users_file: %s
 	writeFile(t, usersFile, "- name: new\n  colour: red\n")
 	srv.Process.Signal(syscall.SIGHUP)
 	waitLog(t, logs, `"msg":"reload failed; keeping the current users"`, 1)
-	if !strings.Contains(logs.String(), `users.yaml:2: unknown key \"colour\"`) {
+	if !strings.Contains(logs.String(), `users.yaml:2:3: unknown key \"colour\"`) {
 		t.Errorf("reload error does not point at the users file:\n%s", logs.String())
 	}
 	if _, err := dial("new"); err != nil {
@@ -193,11 +173,11 @@ users:
 		t.Fatalf("check-config: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"bad.yaml:2: tls.client_ca_file: stat " + dir + "/missing-ca.pem: no such file or directory",
-		"bad.yaml:7: users.0.password_hash: bcrypt cost 6 is too weak",
-		`bad.yaml:9: users.0.mounts.0.backend: unknown backend "s3"`,
-		`bad.yaml:10: users.0.mounts.1.path: mount path "/inbound/x" overlaps mounts.0.path "/inbound"`,
-		"partners.yaml:2: users.0.password_hash: not a bcrypt",
+		"bad.yaml:2:7: tls.client_ca_file: stat " + dir + "/missing-ca.pem: no such file or directory",
+		"bad.yaml:7:5: users.0.password_hash: bcrypt cost 6 is too weak",
+		`bad.yaml:9:26: users.0.mounts.0.backend: unknown backend "s3"`,
+		`bad.yaml:10:10: users.0.mounts.1.path: mount path "/inbound/x" overlaps mounts.0.path "/inbound"`,
+		"partners.yaml:2:3: users.0.password_hash: not a bcrypt",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("check-config output lacks %q:\n%s", want, out)

@@ -17,7 +17,7 @@ import (
 
 // watchedServer serves a users_file at usersPath (written by the caller)
 // and returns a login function and the log.
-func watchedServer(t *testing.T, dir, usersPath string) (func(user string) error, *lockedBuffer) {
+func watchedServer(t *testing.T, dir, usersPath string) (func(user string) error, *testenv.LogBuffer) {
 	t.Helper()
 	port := testenv.FreePort(t)
 	base := 20000 + int(time.Now().UnixNano()%30000)
@@ -74,7 +74,7 @@ func TestUsersFileWatched(t *testing.T) {
 
 	writeFile(t, usersPath, "- name: third\n  colour: red\n")
 	waitLog(t, logs, `"msg":"reload failed; keeping the current users"`, 1)
-	if !strings.Contains(logs.String(), `users.yaml:2: unknown key \"colour\"`) {
+	if !strings.Contains(logs.String(), `users.yaml:2:3: unknown key \"colour\"`) {
 		t.Errorf("the failed reload does not name the file and line:\n%s", logs.String())
 	}
 	for _, u := range []string{"first", "second"} {

@@ -80,10 +80,14 @@ type fileLayout struct {
 	Admin      admin.Config             `yaml:"admin"`
 }
 
-// Error is a configuration error with its position.
+// Error is a configuration error with its position: the line and column
+// (both from 1) of the key at fault, or of the nearest enclosing one that
+// the file has. Several problems are several *Error joined with
+// errors.Join, one a line.
 type Error struct {
-	File string
-	Line int
+	File   string
+	Line   int
+	Column int
 	// Key is the dotted key at fault, in File's own numbering
 	// ("users.2.prefix"), when the error concerns one.
 	Key string
@@ -94,7 +98,10 @@ type Error struct {
 func (e *Error) At() (key string, line int) { return e.Key, e.Line }
 
 func (e *Error) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0 && e.Column > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+	case e.Line > 0:
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
 	return e.File + ": " + e.Msg
@@ -179,17 +186,23 @@ func parse(name string, data []byte, readUsers func(string) ([]byte, error)) (*C
 		case errors.As(err, &located):
 			return nil, err
 		case err != nil:
-			return nil, &Error{File: name, Line: lineOf(root, "users_file"), Msg: "users_file: " + err.Error()}
+			line, col := posOf(root, "users_file")
+			return nil, &Error{File: name, Line: line, Column: col, Msg: "users_file: " + err.Error()}
 		}
 		c.usersFrom = &usersSource{file: layout.UsersFile, first: len(c.Users), root: usersRoot}
 		c.Users = append(c.Users, users...)
 	}
+	var decodeErrs []error
 	for i := range layout.Backends {
 		b, err := decodeBackend(&layout.Backends[i], fmt.Sprintf("backends.%d", i))
 		if err != nil {
-			return nil, positioned(name, err)
+			decodeErrs = append(decodeErrs, err)
+			continue
 		}
 		c.Backends = append(c.Backends, b)
+	}
+	if len(decodeErrs) > 0 {
+		return nil, positioned(name, errors.Join(decodeErrs...))
 	}
 	if err := c.validate(); err != nil {
 		return nil, c.locate(err)
@@ -240,48 +253,47 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// validateBackends checks every backend and returns the names of those
+// that have one. Each driver names its keys relative to its entry;
+// Within puts them under "backends.N", where the file has them.
 func (c *Config) validateBackends() ([]string, error) {
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	var names []string
+	var errs []error
 	for i, b := range c.Backends {
 		field := fmt.Sprintf("backends.%d", i)
-		if b.Name == "" {
-			return names, fielderr.New(field+".name", "a backend needs a name")
+		switch j, dup := seen[b.Name]; {
+		case b.Name == "":
+			errs = append(errs, fielderr.New(field+".name", "a backend needs a name"))
+		case dup:
+			errs = append(errs, fielderr.New(field+".name", "duplicate backend name %q (also backends.%d)", b.Name, j))
+		default:
+			seen[b.Name] = i
+			names = append(names, b.Name)
 		}
-		if seen[b.Name] {
-			return names, fielderr.New(field+".name", "duplicate backend name %q", b.Name)
-		}
-		seen[b.Name] = true
-		names = append(names, b.Name)
-		if err := b.Driver.Validate(); err != nil {
-			var fe *fielderr.Error
-			if errors.As(err, &fe) {
-				return names, fielderr.New(field+"."+fe.Field, "%s", fe.Reason)
-			}
-			return names, fielderr.New(field, "%v", err)
-		}
+		errs = append(errs, fielderr.Within(field, b.Driver.Validate()))
 	}
-	return names, nil
+	return names, errors.Join(errs...)
 }
 
-// checkTLSFiles reads the files the tls section names, so that
+// checkTLSFiles reads the files the tls section names, once each, so that
 // check-config finds an unreadable or malformed one before serve does.
 func (c *Config) checkTLSFiles() []error {
 	var errs []error
 	t := c.FTPS.TLS
 	if t.ClientCAFile != "" {
-		if _, err := readRegular(t.ClientCAFile); err != nil {
+		if data, err := readRegular(t.ClientCAFile); err != nil {
 			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
-		} else if _, err := pemfile.CertPool(t.ClientCAFile); err != nil {
+		} else if _, err := pemfile.ParseCertPool(t.ClientCAFile, data); err != nil {
 			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
 		}
 	}
 	if t.CertFile != "" && t.KeyFile != "" {
-		_, errCert := readRegular(t.CertFile)
-		_, errKey := readRegular(t.KeyFile)
+		certPEM, errCert := readRegular(t.CertFile)
+		keyPEM, errKey := readRegular(t.KeyFile)
 		if err := errors.Join(errCert, errKey); err != nil {
 			errs = append(errs, fielderr.New("tls.cert_file", "%v", err))
-		} else if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
+		} else if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
 			errs = append(errs, fielderr.New("tls.cert_file", "cert_file and key_file: %v", err))
 		}
 	}

@@ -46,13 +46,13 @@ func TestErrorsPointAtTheLine(t *testing.T) {
 	tests := []struct {
 		name, text, want string
 	}{
-		{"unknown top-level key", base + "extra: 1\n", "cfg.yaml:11: unknown key \"extra\""},
-		{"unknown server key", strings.Replace(base, "data_dir", "dta_dir", 1), "cfg.yaml:1: unknown key \"dta_dir\" in server"},
-		{"unknown backend key", strings.Replace(base, "root:", "rot:", 1), "cfg.yaml:4: unknown key \"rot\" in backends.0"},
-		{"unknown backend type", strings.Replace(base, "type: local", "type: ftp", 1), "cfg.yaml:4: backends.0: unknown backend type \"ftp\""},
-		{"bad tls mode", strings.Replace(base, "tls: explicit", "tls: maybe", 1), "cfg.yaml:2: listeners.0.tls"},
-		{"unknown backend in user", strings.Replace(base, "backend: disk", "backend: nope", 1), "cfg.yaml:8: users.0.backend"},
-		{"unset env", strings.Replace(base, "./files", `"${FTPSBRIDGE_TEST_UNSET}"`, 1), "cfg.yaml:4: environment variable FTPSBRIDGE_TEST_UNSET is not set"},
+		{"unknown top-level key", base + "extra: 1\n", "cfg.yaml:11:1: unknown key \"extra\""},
+		{"unknown server key", strings.Replace(base, "data_dir", "dta_dir", 1), "cfg.yaml:1:10: unknown key \"dta_dir\" in server"},
+		{"unknown backend key", strings.Replace(base, "root:", "rot:", 1), "cfg.yaml:4:31: unknown key \"rot\" in backends.0"},
+		{"unknown backend type", strings.Replace(base, "type: local", "type: ftp", 1), "cfg.yaml:4:24: backends.0: unknown backend type \"ftp\""},
+		{"bad tls mode", strings.Replace(base, "tls: explicit", "tls: maybe", 1), "cfg.yaml:2:39: listeners.0.tls"},
+		{"unknown backend in user", strings.Replace(base, "backend: disk", "backend: nope", 1), "cfg.yaml:8:5: users.0.backend"},
+		{"unset env", strings.Replace(base, "./files", `"${FTPSBRIDGE_TEST_UNSET}"`, 1), "cfg.yaml:4:37: environment variable FTPSBRIDGE_TEST_UNSET is not set"},
 		{"bad duration", strings.Replace(base, "{data_dir: ./d}", "{idle_timeout: soon}", 1), "cfg.yaml"},
 		{"duplicate backend", strings.Replace(base, "backends:\n", "backends:\n  - {name: disk, type: memory}\n", 1), "backends.1.name: duplicate"},
 		{"no users", strings.Split(base, "users:")[0], "users: at least one user"},

@@ -42,16 +42,10 @@ var drivers = map[string]driver{
 		open:      func(c Validator) (backends.Backend, error) { return azure.New(*c.(*azure.Config)) },
 	},
 	"memory": {
-		newConfig: func() Validator { return &memoryConfig{} },
+		newConfig: func() Validator { return &memory.Config{} },
 		open:      func(Validator) (backends.Backend, error) { return memory.New(), nil },
 	},
 }
-
-// memoryConfig is the (empty) configuration of the memory driver, which is
-// meant for tests and demonstrations: its files vanish on restart.
-type memoryConfig struct{}
-
-func (*memoryConfig) Validate() error { return nil }
 
 // backendHeader holds the keys every backend entry has.
 type backendHeader struct {
@@ -62,7 +56,7 @@ type backendHeader struct {
 func decodeBackend(n *yaml.Node, path string) (Backend, error) {
 	var h backendHeader
 	if n.Kind != yaml.MappingNode {
-		return Backend{}, &posError{n.Line, path + ": expected a mapping"}
+		return Backend{}, nodeError(n, path+": expected a mapping")
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		switch n.Content[i].Value {
@@ -74,7 +68,11 @@ func decodeBackend(n *yaml.Node, path string) (Backend, error) {
 	}
 	d, ok := drivers[h.Type]
 	if !ok {
-		return Backend{}, &posError{n.Line, fmt.Sprintf("%s: unknown backend type %q (known: %s)", path, h.Type, knownTypes())}
+		at := n
+		if v := valueOf(n, "type"); v != nil {
+			at = v
+		}
+		return Backend{}, nodeError(at, fmt.Sprintf("%s: unknown backend type %q (known: %s)", path, h.Type, knownTypes()))
 	}
 	cfg := d.newConfig()
 	// The header keys sit beside the driver's own keys in one mapping.
@@ -86,7 +84,7 @@ func decodeBackend(n *yaml.Node, path string) (Backend, error) {
 		return Backend{}, err
 	}
 	if err := n.Decode(cfg); err != nil {
-		return Backend{}, &posError{n.Line, path + ": " + yamlMessage(err)}
+		return Backend{}, nodeError(n, path+": "+yamlMessage(err))
 	}
 	return Backend{Name: h.Name, Type: h.Type, Driver: cfg}, nil
 }

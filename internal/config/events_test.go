@@ -26,9 +26,9 @@ func TestEventsSection(t *testing.T) {
 		t.Fatalf("events = %+v", c.Events)
 	}
 	tests := []struct{ name, from, to, want string }{
-		{"unknown key", "timeout: 5s", "timout: 5s", `cfg.yaml:15: unknown key "timout" in events.0`},
-		{"bad url", "https://hooks.example.test/ftps", "ftp://x", "cfg.yaml:13: events.0.url"},
-		{"short secret", "a-secret-of-enough-length", "short", "cfg.yaml:14: events.0.secret"},
+		{"unknown key", "timeout: 5s", "timout: 5s", `cfg.yaml:15:5: unknown key "timout" in events.0`},
+		{"bad url", "https://hooks.example.test/ftps", "ftp://x", "cfg.yaml:13:5: events.0.url"},
+		{"short secret", "a-secret-of-enough-length", "short", "cfg.yaml:14:5: events.0.secret"},
 		{"unknown kind", "login_failed]", "logout]", "events.0.kinds.1: unknown event kind"},
 		{"no kinds", "    kinds: [upload, login_failed]\n", "", "events.0.kinds"},
 		{"bad name", "name: ops", "name: Ops!", "events.0.name"},

@@ -32,11 +32,11 @@ func TestLoginSections(t *testing.T) {
 		t.Fatalf("provider without configured users: %v", err)
 	}
 	for _, tc := range []struct{ name, text, want string }{
-		{"cache ttl", base + "login_cache: {ttl: -1s}\n", "cfg.yaml:11: login_cache.ttl"},
-		{"cache key", base + "login_cache: {size: 1}\n", `cfg.yaml:11: unknown key "size" in login_cache`},
-		{"identity url", base + "identity: {type: http, url: \"http://idp.internal/\"}\n", "cfg.yaml:11: identity.url: must be https://"},
-		{"identity mode", base + "identity: {type: http, url: \"https://idp/\", mode: both}\n", "cfg.yaml:11: identity.mode"},
-		{"login timeout", strings.Replace(base, "{data_dir: ./d}", "{data_dir: ./d, login_check_timeout: 0s}", 1), "cfg.yaml:1: server.login_check_timeout"},
+		{"cache ttl", base + "login_cache: {ttl: -1s}\n", "cfg.yaml:11:15: login_cache.ttl"},
+		{"cache key", base + "login_cache: {size: 1}\n", `cfg.yaml:11:15: unknown key "size" in login_cache`},
+		{"identity url", base + "identity: {type: http, url: \"http://idp.internal/\"}\n", "cfg.yaml:11:24: identity.url: must be https://"},
+		{"identity mode", base + "identity: {type: http, url: \"https://idp/\", mode: both}\n", "cfg.yaml:11:45: identity.mode"},
+		{"login timeout", strings.Replace(base, "{data_dir: ./d}", "{data_dir: ./d, login_check_timeout: 0s}", 1), "cfg.yaml:1:25: server.login_check_timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("cfg.yaml", []byte(tc.text))

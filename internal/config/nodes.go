@@ -10,22 +10,29 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
-// posError is an error found at a line of the file.
-type posError struct {
-	line int
-	msg  string
+// nodeError is an *Error at node n, in a file not named yet: positioned
+// names it.
+func nodeError(n *yaml.Node, msg string) *Error {
+	return &Error{Line: n.Line, Column: n.Column, Msg: msg}
 }
 
-func (e *posError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
-
+// positioned names file in every *Error of err (one, or several joined);
+// an error without a position is about the file as a whole.
 func positioned(file string, err error) error {
-	var pe *posError
-	if errors.As(err, &pe) {
-		return &Error{File: file, Line: pe.line, Msg: pe.msg}
+	var out []error
+	for _, leaf := range fielderr.Leaves(err) {
+		located := &Error{File: file, Msg: leaf.Error()}
+		var e *Error
+		if errors.As(leaf, &e) {
+			located = &Error{File: file, Line: e.Line, Column: e.Column, Msg: e.Msg}
+		}
+		out = append(out, located)
 	}
-	return &Error{File: file, Msg: err.Error()}
+	return errors.Join(out...)
 }
 
 // yamlMessage shortens yaml.v3's errors, which already carry "line N".
@@ -50,7 +57,7 @@ func expandEnv(n *yaml.Node) error {
 			return v
 		})
 		if missing != "" {
-			return &posError{n.Line, fmt.Sprintf("environment variable %s is not set", missing)}
+			return nodeError(n, fmt.Sprintf("environment variable %s is not set", missing))
 		}
 		// A quoted "${PORT}" stays a string; an unquoted one takes the
 		// type of its value, as if written in place.
@@ -66,8 +73,9 @@ func expandEnv(n *yaml.Node) error {
 	return nil
 }
 
-// checkKnown reports the first mapping key that the target type t does
-// not declare, with its line: a misspelt key must not be silently ignored.
+// checkKnown reports every mapping key that the target type t does not
+// declare, each with its position: a misspelt key must not be silently
+// ignored.
 func checkKnown(n *yaml.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -81,34 +89,35 @@ func checkKnown(n *yaml.Node, t reflect.Type, path string) error {
 			if n.Tag == "!!null" {
 				return nil
 			}
-			return &posError{n.Line, fmt.Sprintf("%s: expected a mapping", strings.TrimPrefix(path, "."))}
+			return nodeError(n, fmt.Sprintf("%s: expected a mapping", strings.TrimPrefix(path, ".")))
 		}
 		fields := yamlFields(t)
+		var errs []error
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			key, val := n.Content[i], n.Content[i+1]
 			ft, ok := fields[key.Value]
 			if !ok {
-				return &posError{key.Line, fmt.Sprintf("unknown key %q in %s", key.Value, sectionName(path))}
+				errs = append(errs, nodeError(key, fmt.Sprintf("unknown key %q in %s", key.Value, sectionName(path))))
+				continue
 			}
-			if err := checkKnown(val, ft, path+"."+key.Value); err != nil {
-				return err
-			}
+			errs = append(errs, checkKnown(val, ft, path+"."+key.Value))
 		}
+		return errors.Join(errs...)
 	case reflect.Slice:
 		if n.Kind == yaml.SequenceNode {
+			var errs []error
 			for i, c := range n.Content {
-				if err := checkKnown(c, t.Elem(), path+"."+strconv.Itoa(i)); err != nil {
-					return err
-				}
+				errs = append(errs, checkKnown(c, t.Elem(), path+"."+strconv.Itoa(i)))
 			}
+			return errors.Join(errs...)
 		}
 	case reflect.Map:
 		if n.Kind == yaml.MappingNode {
+			var errs []error
 			for i := 1; i < len(n.Content); i += 2 {
-				if err := checkKnown(n.Content[i], t.Elem(), path+"."+n.Content[i-1].Value); err != nil {
-					return err
-				}
+				errs = append(errs, checkKnown(n.Content[i], t.Elem(), path+"."+n.Content[i-1].Value))
 			}
+			return errors.Join(errs...)
 		}
 	}
 	return nil
@@ -150,11 +159,15 @@ func yamlFields(t reflect.Type) map[string]reflect.Type {
 	return out
 }
 
-// lineOf finds the line of a dotted field path ("users.2.prefix") in the
-// document, falling back to the nearest existing parent.
-func lineOf(root *yaml.Node, field string) int {
+// posOf finds the line and column of a dotted field path ("users.2.prefix",
+// "backends.1.part_size") in the document: of its key in a mapping, of the
+// element in a sequence, falling back to the nearest existing parent.
+func posOf(root *yaml.Node, field string) (line, col int) {
 	n := root
-	line := root.Line
+	line, col = root.Line, root.Column
+	if field == "" {
+		return line, col
+	}
 	for _, part := range strings.Split(field, ".") {
 		var next *yaml.Node
 		switch n.Kind {
@@ -162,20 +175,20 @@ func lineOf(root *yaml.Node, field string) int {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				if n.Content[i].Value == part {
 					next = n.Content[i+1]
-					line = n.Content[i].Line
+					line, col = n.Content[i].Line, n.Content[i].Column
 					break
 				}
 			}
 		case yaml.SequenceNode:
 			if idx, err := strconv.Atoi(part); err == nil && idx >= 0 && idx < len(n.Content) {
 				next = n.Content[idx]
-				line = next.Line
+				line, col = next.Line, next.Column
 			}
 		}
 		if next == nil {
-			return line
+			return line, col
 		}
 		n = next
 	}
-	return line
+	return line, col
 }

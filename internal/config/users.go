@@ -93,7 +93,7 @@ func loadUsersFile(path string, read func(string) ([]byte, error)) ([]mapping.Us
 }
 
 // usersRoot wraps a users list in a mapping under "users", so that
-// lineOf finds "users.2.prefix" in it as in the main file.
+// posOf finds "users.2.prefix" in it as in the main file.
 func usersRoot(list *yaml.Node) *yaml.Node {
 	return &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
 		{Kind: yaml.ScalarNode, Value: "users"}, list,
@@ -138,7 +138,7 @@ func readRegular(path string) ([]byte, error) {
 // file:line errors, each in the file its key came from.
 func (c *Config) locate(err error) error {
 	var located []*Error
-	for _, e := range leaves(err) {
+	for _, e := range fielderr.Leaves(err) {
 		located = append(located, c.locateOne(e))
 	}
 	// In file and line order, as an operator fixes them.
@@ -150,17 +150,6 @@ func (c *Config) locate(err error) error {
 		out[i] = e
 	}
 	return errors.Join(out...)
-}
-
-func leaves(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, leaves(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 func (c *Config) locateOne(err error) *Error {
@@ -176,9 +165,11 @@ func (c *Config) locateOne(err error) *Error {
 				if tail != "" {
 					f += "." + tail
 				}
-				return &Error{File: src.file, Line: lineOf(src.root, f), Key: f, Msg: f + ": " + fe.Reason}
+				line, col := posOf(src.root, f)
+				return &Error{File: src.file, Line: line, Column: col, Key: f, Msg: f + ": " + fe.Reason}
 			}
 		}
 	}
-	return &Error{File: c.file, Line: lineOf(c.root, fe.Field), Key: fe.Field, Msg: fe.Error()}
+	line, col := posOf(c.root, fe.Field)
+	return &Error{File: c.file, Line: line, Column: col, Key: fe.Field, Msg: fe.Error()}
 }

@@ -75,15 +75,15 @@ func TestUsersFileErrors(t *testing.T) {
 	tests := []struct {
 		name, users, want string
 	}{
-		{"unknown key", good + "  colour: red\n", "users.yaml:5: unknown key \"colour\" in users.0"},
-		{"bad prefix", strings.Replace(good, "backend: disk", "backend: disk\n  prefix: ../x", 1), "users.yaml:4: users.0.prefix"},
+		{"unknown key", good + "  colour: red\n", "users.yaml:5:3: unknown key \"colour\" in users.0"},
+		{"bad prefix", strings.Replace(good, "backend: disk", "backend: disk\n  prefix: ../x", 1), "users.yaml:4:3: users.0.prefix"},
 		{"second user", good + strings.Replace(good, "acme", "beta", 1) + "  home: nowhere\n",
-			"users.yaml:9: users.1.home"},
-		{"duplicate of a config user", strings.Replace(good, "acme", "u", 1), "users.yaml:1: users.0.name: duplicate user name \"u\""},
-		{"not a list", "name: acme\n", "users.yaml:1: unknown key \"name\""},
+			"users.yaml:9:3: users.1.home"},
+		{"duplicate of a config user", strings.Replace(good, "acme", "u", 1), "users.yaml:1:3: users.0.name: duplicate user name \"u\""},
+		{"not a list", "name: acme\n", "users.yaml:1:1: unknown key \"name\""},
 		{"scalar", "acme\n", "users.yaml:1: want a list of users"},
 		{"not yaml", "- [", "users.yaml"},
-		{"unset env", strings.Replace(good, "disk", "${FTPSBRIDGE_TEST_UNSET}", 1), "users.yaml:3: environment variable"},
+		{"unset env", strings.Replace(good, "disk", "${FTPSBRIDGE_TEST_UNSET}", 1), "users.yaml:3:12: environment variable"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,7 +98,7 @@ func TestUsersFileErrors(t *testing.T) {
 		})
 	}
 	_, err := Parse("cfg.yaml", []byte(base+"users_file: "+filepath.Join(dir, "missing.yaml")+"\n"))
-	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:11: users_file: stat") {
+	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:11:1: users_file: stat") {
 		t.Fatalf("missing users_file: %v", err)
 	}
 	_, err = Parse("cfg.yaml", []byte(base+"users_file: /dev/zero\n"))
@@ -135,11 +135,11 @@ users:
 		t.Fatal("accepted")
 	}
 	for _, want := range []string{
-		"cfg.yaml:4: tls.client_ca_file: " + ca + " holds no PEM certificate",
-		"cfg.yaml:9: users.0.password_hash: bcrypt cost 4 is too weak",
-		"cfg.yaml:11: users.0.mounts.0.backend: unknown backend \"s3\"",
-		"cfg.yaml:12: users.0.mounts.1.path: mount path \"/inbound/sub\" overlaps mounts.0.path",
-		"cfg.yaml:15: users.1.cert_fingerprints.0",
+		"cfg.yaml:4:3: tls.client_ca_file: " + ca + " holds no PEM certificate",
+		"cfg.yaml:9:5: users.0.password_hash: bcrypt cost 4 is too weak",
+		"cfg.yaml:11:26: users.0.mounts.0.backend: unknown backend \"s3\"",
+		"cfg.yaml:12:10: users.0.mounts.1.path: mount path \"/inbound/sub\" overlaps mounts.0.path",
+		"cfg.yaml:15:25: users.1.cert_fingerprints.0",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not report %q:\n%v", want, err)
@@ -147,13 +147,13 @@ users:
 	}
 	// An unreadable CA file.
 	_, err = Parse("cfg.yaml", []byte(strings.Replace(text, ca, filepath.Join(dir, "missing.pem"), 1)))
-	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:4: tls.client_ca_file: stat") {
+	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:4:3: tls.client_ca_file: stat") {
 		t.Errorf("missing CA file: %v", err)
 	}
 	// Certificate users need a CA to be asked for certificates.
 	noCA := strings.Replace(text, "tls:\n  client_ca_file: "+ca+"\n", "", 1)
 	_, err = Parse("cfg.yaml", []byte(noCA))
-	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:12: users.1.auth: auth: certificate needs tls.client_ca_file") {
+	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:12:5: users.1.auth: auth: certificate needs tls.client_ca_file") {
 		t.Errorf("certificate user without CA: %v", err)
 	}
 }
@@ -162,7 +162,7 @@ func TestTLSFilesChecked(t *testing.T) {
 	dir := t.TempDir()
 	cert := write(t, dir, "cert.pem", "garbage")
 	text := strings.Replace(base, "server: {data_dir: ./d}", "server: {data_dir: ./d}\ntls: {cert_file: "+cert+", key_file: "+cert+"}", 1)
-	if _, err := Parse("cfg.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), "cfg.yaml:2: tls.cert_file") {
+	if _, err := Parse("cfg.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), "cfg.yaml:2:7: tls.cert_file") {
 		t.Fatalf("bad cert_file: %v", err)
 	}
 }
@@ -179,7 +179,7 @@ func TestLoginFailuresKeys(t *testing.T) {
 	}
 	_, err = Parse("cfg.yaml", []byte(strings.Replace(base, "server: {data_dir: ./d}",
 		"server: {login_failures: {max: 3, window: 0s}}", 1)))
-	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:1: server.login_failures.window") {
+	if err == nil || !strings.Contains(err.Error(), "cfg.yaml:1:35: server.login_failures.window") {
 		t.Fatalf("zero window: %v", err)
 	}
 	_, err = Parse("cfg.yaml", []byte(strings.Replace(base, "server: {data_dir: ./d}",

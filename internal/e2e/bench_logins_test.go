@@ -31,12 +31,11 @@ import (
 type fleet struct {
 	addr, certFile, config string
 	cmd                    *exec.Cmd
-	logs                   *bytes.Buffer
-	mu                     *sync.Mutex
+	logs                   *testenv.LogBuffer
 	started                time.Duration // from exec to the first banner
 }
 
-func (f *fleet) Logs() string { f.mu.Lock(); defer f.mu.Unlock(); return f.logs.String() }
+func (f *fleet) Logs() string { return f.logs.String() }
 
 // startFleet runs the binary with usersYAML as its users_file and extra
 // top-level YAML.
@@ -64,9 +63,9 @@ users_file: %s
 		b.Fatal(err)
 	}
 	f := &fleet{addr: addr, certFile: filepath.Join(dir, "tls", "cert.pem"), config: path,
-		logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+		logs: &testenv.LogBuffer{}}
 	f.cmd = exec.Command(bin, "serve", "--config", path, "--log-format", "json")
-	f.cmd.Stdout = lockedWriter{f.mu, f.logs}
+	f.cmd.Stdout = f.logs
 	f.cmd.Stderr = f.cmd.Stdout
 	start := time.Now()
 	if err := f.cmd.Start(); err != nil {

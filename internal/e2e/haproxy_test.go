@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,11 +33,10 @@ type lbSetup struct {
 type replica struct {
 	host               string
 	explicit, implicit string
-	logs               *bytes.Buffer
-	mu                 *sync.Mutex
+	logs               *testenv.LogBuffer
 }
 
-func (r *replica) Logs() string { r.mu.Lock(); defer r.mu.Unlock(); return r.logs.String() }
+func (r *replica) Logs() string { return r.logs.String() }
 
 const lbPortsPerReplica = 10
 
@@ -58,7 +56,7 @@ func startLB(t *testing.T) *lbSetup {
 	for i := range 3 {
 		host := fmt.Sprintf("127.0.1.%d", i+1)
 		r := &replica{host: host, explicit: net.JoinHostPort(host, fmt.Sprint(testenv.FreePort(t))),
-			implicit: net.JoinHostPort(host, fmt.Sprint(testenv.FreePort(t))), logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
+			implicit: net.JoinHostPort(host, fmt.Sprint(testenv.FreePort(t))), logs: &testenv.LogBuffer{}}
 		lb.replicas = append(lb.replicas, r)
 		ctrlE, ctrlI = append(ctrlE, r.explicit), append(ctrlI, r.implicit)
 		lo := base + i*lbPortsPerReplica
@@ -107,7 +105,7 @@ users:
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "serve", "--config", path)
-	cmd.Stdout = lockedWriter{r.mu, r.logs}
+	cmd.Stdout = r.logs
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -129,27 +127,8 @@ users:
 			t.Logf("replica %s log:\n%s", r.host, r.Logs())
 		}
 	})
-	waitProxiedBanner(t, r.explicit)
-}
-
-// waitProxiedBanner waits for a replica's greeting, sending the PROXY v2
-// header it requires (from 127.0.0.1, as HAProxy does).
-func waitProxiedBanner(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			c.Write(proxyV2Local())
-			line, _ := bufio.NewReader(c).ReadString('\n')
-			c.Close()
-			if strings.HasPrefix(line, "220") {
-				return
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("no replica answering on %s", addr)
+	// The header a balancer sends for its own health checks.
+	testenv.WaitProxiedBanner(t, r.explicit, proxyV2Local())
 }
 
 var proxySig = []byte("\r\n\r\n\x00\r\nQUIT\n")

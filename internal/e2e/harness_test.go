@@ -53,25 +53,13 @@ type bridge struct {
 	explicit string // host:port of the explicit FTPS listener
 	implicit string
 	certFile string // the self-signed certificate it generated
-	logs     *bytes.Buffer
-	mu       *sync.Mutex
+	logs     *testenv.LogBuffer
 	pid      int
 	// stop sends SIGTERM once and returns how the process exited.
 	stop func() error
 }
 
-func (b *bridge) Logs() string { b.mu.Lock(); defer b.mu.Unlock(); return b.logs.String() }
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func (b *bridge) Logs() string { return b.logs.String() }
 
 const password = "e2e-secret-pw"
 
@@ -125,8 +113,8 @@ users:
 	}
 	cmd := exec.Command(bin, "serve", "--config", path)
 	b := &bridge{explicit: explicit, implicit: implicit, certFile: filepath.Join(dir, "tls", "cert.pem"),
-		logs: &bytes.Buffer{}, mu: &sync.Mutex{}}
-	cmd.Stdout = lockedWriter{b.mu, b.logs}
+		logs: &testenv.LogBuffer{}}
+	cmd.Stdout = b.logs
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

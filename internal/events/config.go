@@ -94,7 +94,7 @@ func Validate(targets []TargetConfig) error {
 	seen := map[string]bool{}
 	for i, t := range targets {
 		if err := t.validate(); err != nil {
-			return prefixed(fmt.Sprintf("events.%d", i), err)
+			return fielderr.Within(fmt.Sprintf("events.%d", i), err)
 		}
 		if seen[t.Name] {
 			return fielderr.New(fmt.Sprintf("events.%d.name", i), "duplicate target name %q", t.Name)
@@ -142,11 +142,4 @@ func (c TargetConfig) validate() error {
 		return fielderr.New("spool_max_events", "want a count, 0 for the default or -1 for no spool")
 	}
 	return nil
-}
-
-func prefixed(prefix string, err error) error {
-	if fe, ok := err.(*fielderr.Error); ok {
-		return fielderr.New(prefix+"."+fe.Field, "%s", fe.Reason)
-	}
-	return fielderr.New(prefix, "%v", err)
 }

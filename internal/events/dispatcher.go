@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 )
 
 // Options are the dispatcher's settings outside the events section.
@@ -60,7 +61,7 @@ func New(cfgs []TargetConfig, opt Options) (*Dispatcher, error) {
 			for _, t := range d.targets {
 				t.cancel() // not started yet: nothing else to stop
 			}
-			return nil, prefixed(fmt.Sprintf("events.%d", i), err)
+			return nil, fielderr.Within(fmt.Sprintf("events.%d", i), err)
 		}
 		d.targets = append(d.targets, t)
 	}

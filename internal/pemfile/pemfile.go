@@ -17,6 +17,12 @@ func CertPool(path string) (*x509.CertPool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseCertPool(path, data)
+}
+
+// ParseCertPool is CertPool for a bundle already read from the file named
+// path (used only in messages), for callers that read the file themselves.
+func ParseCertPool(path string, data []byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	n := 0
 	for rest := data; ; {

@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -32,12 +30,11 @@ type HAFrontend struct {
 // HAProxy is a running haproxy process.
 type HAProxy struct {
 	ConfigFile string
-	mu         *sync.Mutex
-	out        *bytes.Buffer
+	out        *LogBuffer
 }
 
 // Logs returns what haproxy has printed so far.
-func (h *HAProxy) Logs() string { h.mu.Lock(); defer h.mu.Unlock(); return h.out.String() }
+func (h *HAProxy) Logs() string { return h.out.String() }
 
 // HAProxyConfig renders frontends as an haproxy.cfg in TCP mode. When
 // monitor is not empty (host:port) an HTTP frontend there answers
@@ -91,10 +88,10 @@ func StartHAProxy(t testing.TB, frontends []HAFrontend) *HAProxy {
 	if err := os.WriteFile(path, []byte(HAProxyConfig(frontends, monitor)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h := &HAProxy{ConfigFile: path, mu: &sync.Mutex{}, out: &bytes.Buffer{}}
+	h := &HAProxy{ConfigFile: path, out: &LogBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-f", path, "-db")
-	cmd.Stdout = lockedBuffer{h.mu, h.out}
+	cmd.Stdout = h.out
 	cmd.Stderr = cmd.Stdout
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -135,15 +132,4 @@ func waitListening(t testing.TB, addr string, exited <-chan struct{}, h *HAProxy
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-type lockedBuffer struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (l lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
 }

@@ -100,10 +100,20 @@ func FreeAddr(t testing.TB) string {
 // WaitBanner waits until an FTP server at addr sends its 220 greeting.
 func WaitBanner(t testing.TB, addr string) {
 	t.Helper()
+	WaitProxiedBanner(t, addr, nil)
+}
+
+// WaitProxiedBanner is WaitBanner for a server that wants a PROXY protocol
+// header first: it sends header on every connection it tries.
+func WaitProxiedBanner(t testing.TB, addr string, header []byte) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.SetDeadline(time.Now().Add(5 * time.Second))
+			if header != nil {
+				c.Write(header)
+			}
 			line, _ := bufio.NewReader(c).ReadString('\n')
 			c.Close()
 			if strings.HasPrefix(line, "220") {

@@ -1,7 +1,6 @@
 package mappingtest
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -12,13 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jlaffaye/ftp"
 
 	"github.com/ftpsbridge/ftpsbridge/ftps"
+	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
@@ -39,7 +38,7 @@ func startServer(t *testing.T, users *mapping.Users) *server {
 	base := 20000 + rand.IntN(30000)
 	cfg.Passive.PortRange = fmt.Sprintf("%d-%d", base, base+199)
 	cfg.Listeners = []ftps.ListenerConfig{{Address: "127.0.0.1:0", TLS: ftps.TLSExplicit}}
-	logs := &lockedBuffer{}
+	logs := &testenv.LogBuffer{}
 	srv, err := ftps.New(cfg, users, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -128,21 +127,3 @@ func (f *ftpClient) rename(from, to string) error {
 func (f *ftpClient) dele(p string) error  { return f.c.Delete(p) }
 func (f *ftpClient) rmdir(p string) error { return f.c.RemoveDir(p) }
 func (f *ftpClient) alive() error         { return f.c.NoOp() }
-
-// lockedBuffer collects the server's log.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
