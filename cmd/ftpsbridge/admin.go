@@ -41,7 +41,6 @@ func startAdmin(cfg *config.Config, srv *ftps.Server, users *mapping.Users, log 
 	for _, l := range cfg.FTPS.Listeners {
 		listeners = append(listeners, l.Address+" ("+l.TLS+")")
 	}
-	srv.WatchTransfers()
 	console := admin.New(ac, admin.Deps{
 		FTP: srv, Version: version, Listeners: listeners, Log: log,
 		Users: func() []admin.UserView { return admin.Views(current.Load().Users) },
