@@ -141,11 +141,12 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (backends.R
 	return newReader(ctx, b.s, obj, offset, obj.Size, b.opts.ReadStallTimeout)
 }
 
-// Create asks the store one question before the upload starts, the
-// cheapest that settles what opts require: a HEAD when the caller resumes
-// the file (it also pins the version to keep) or requires it not to exist,
-// else one listing request to refuse a directory. A file found by the HEAD
-// makes the listing needless, since a file wins over keys below it.
+// Create asks the store no more than settles what opts require, before
+// the upload starts: a HEAD when the caller resumes the file (it also pins
+// the version to keep) or requires it not to exist, and one listing
+// request to refuse a directory unless the HEAD found a file (a file wins
+// over keys below it). A plain upload costs the listing alone, a resume
+// the HEAD alone, IfNotExist of a new file both.
 func (b *bucket) Create(ctx context.Context, key string, opts backends.CreateOptions) (backends.Writer, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
