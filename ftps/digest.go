@@ -113,6 +113,8 @@ func (w *recordingWriter) Write(p []byte) (int, error) {
 // recordingReaderFrom is a recordingWriter over a Writer with a fast path.
 type recordingReaderFrom struct{ *recordingWriter }
 
+var _ io.ReaderFrom = (*recordingReaderFrom)(nil)
+
 // ReadFrom hashes each chunk as the store's writer reads it.
 func (w *recordingReaderFrom) ReadFrom(src io.Reader) (int64, error) {
 	return w.Writer.(io.ReaderFrom).ReadFrom(io.TeeReader(src, w.r.out))

@@ -59,6 +59,8 @@ func (w *limitedWriter) exceed() {
 // limitedReaderFrom is a limitedWriter over a Writer with a fast path.
 type limitedReaderFrom struct{ *limitedWriter }
 
+var _ io.ReaderFrom = (*limitedReaderFrom)(nil)
+
 // ReadFrom hands the wrapped ReadFrom a source that ends at the limit,
 // and fails the upload if the client sends even one byte more.
 func (w *limitedReaderFrom) ReadFrom(r io.Reader) (int64, error) {
