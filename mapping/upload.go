@@ -52,11 +52,11 @@ func (s *Session) create(ctx context.Context, p string, offset int64, opts backe
 	if max := s.rules.maxBytes; max > 0 && offset > max {
 		return nil, ftps.ErrFileTooLarge
 	}
-	// What the upload may replace is said in the call, not asked first:
-	// the store checks it with the one request it makes anyway (see
-	// backends.CreateOptions). A directory is refused by every store; a
-	// resume needs a file at least offset bytes long (Keep); a file at p
-	// needs "overwrite".
+	// What the upload may replace is said in the call, not asked first
+	// with a Stat: the store checks it itself, as part of starting the
+	// write (see backends.CreateOptions). A directory is refused by every
+	// store; a resume needs a file at least offset bytes long (Keep); a
+	// file at p needs "overwrite" (IfNotExist without it).
 	opts.Keep = offset
 	opts.IfNotExist = t.need(PermOverwrite) != nil
 	w, err := t.mount.Bucket.Create(ctx, t.key, opts)
