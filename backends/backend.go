@@ -64,8 +64,9 @@ type Bucket interface {
 	// immediate io.EOF on Read, never an error from Open. A directory
 	// returns ErrIsDir; a missing key ErrNotExist. The reader must not mix
 	// two versions of the object if it is overwritten while being read:
-	// it fails instead.
-	Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error)
+	// it fails instead. The Reader says what Open learned of the file
+	// (its Size), so a caller never needs a Stat before Open.
+	Open(ctx context.Context, key string, offset int64) (Reader, error)
 
 	// Create starts a staged write to key. Nothing is visible at key until
 	// Commit returns nil; then the whole object is, atomically. Abort (or
@@ -94,6 +95,17 @@ type Bucket interface {
 	Rmdir(ctx context.Context, key string) error
 }
 
+// Reader is an open file: its bytes from the offset given to Open. A
+// Reader may also implement io.WriterTo, the download's fast path, and a
+// wrapper must then keep it as a Writer's wrapper keeps io.ReaderFrom.
+type Reader interface {
+	io.ReadCloser
+	// Size is the length of the whole file being read (the version Open
+	// found), whatever the offset: a REST past the end is told from it
+	// with no request besides Open's own.
+	Size() int64
+}
+
 // Lister streams a directory listing. Callers must Close it.
 type Lister interface {
 	// Next returns the next page of entries, or io.EOF when none remain.
@@ -104,6 +116,18 @@ type Lister interface {
 
 // Writer is a staged upload. Exactly one of Commit or Abort takes effect;
 // calling Abort after Commit, or either twice, is harmless.
+//
+// The fast path: a Writer may also implement io.ReaderFrom, whose
+// ReadFrom reads the upload's source straight into the driver's own
+// staging buffers (the part buffers of S3 and Azure), where a Write loop
+// would copy every byte once more through the caller's buffer (a visible
+// share of a small server's CPU). ReadFrom returns at the source's
+// io.EOF with a nil error, like io.Copy, which finds it. The ability is
+// optional, like go-cloud's driver.Uploader, and so lost by any wrapper
+// that does not know it: a type that wraps a Writer must implement
+// io.ReaderFrom exactly when the Writer it wraps does, passing the
+// source through to the wrapped ReadFrom (with whatever the wrapper does
+// to the bytes), and never fall back to a copy loop of its own.
 type Writer interface {
 	io.Writer
 	// Commit finishes the upload and makes the object visible. It returns

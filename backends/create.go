@@ -24,6 +24,17 @@ type CreateOptions struct {
 	// old object stays intact until Commit; a missing or shorter object
 	// is ErrInvalid (from Create or Commit).
 	Keep int64
+	// IfNotExist makes the write fail with ErrExist, from Create, when a
+	// file is at key: the caller says what it requires (an upload by a
+	// user who may not overwrite) and the driver checks it with the
+	// request it makes anyway, so nobody has to stat the key first (as
+	// go-cloud's WriterOptions.IfNotExist). It is checked when the write
+	// starts, as a Stat before Create would be: a file that another
+	// client commits at key meanwhile is replaced by this one's Commit.
+	// Without it a file at key is replaced on Commit. Either way a
+	// directory at key is ErrIsDir (see Bucket.Create). With Keep > 0 it
+	// is a contradiction, ErrInvalid.
+	IfNotExist bool
 }
 
 // Origin is who wrote an object, as recorded with it.

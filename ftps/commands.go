@@ -115,9 +115,6 @@ func (s *session) dispatch(line string) (quit bool) {
 	s.noteCommand(verb)
 	if ok && !cmd.concurrent {
 		s.waitTransfer()
-		// No transfer runs now: the storage answers of the previous
-		// command are dropped, this command asks afresh.
-		s.memo.Reset()
 	}
 	if s.fs != nil && s.revoked() {
 		s.abortTransfer()

@@ -89,9 +89,14 @@ func (r *recorder) sums() map[string]string {
 	return m
 }
 
-// wrap tees w's bytes into the digests, keeping w's ReadFrom fast path.
+// wrap tees w's bytes into the digests. The result has w's fast path
+// (io.ReaderFrom) exactly when w has one (see backends.Writer).
 func (r *recorder) wrap(w backends.Writer) backends.Writer {
-	return &recordingWriter{Writer: w, r: r}
+	rw := &recordingWriter{Writer: w, r: r}
+	if _, ok := w.(io.ReaderFrom); ok {
+		return &recordingReaderFrom{rw}
+	}
+	return rw
 }
 
 type recordingWriter struct {
@@ -105,11 +110,12 @@ func (w *recordingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// recordingReaderFrom is a recordingWriter over a Writer with a fast path.
+type recordingReaderFrom struct{ *recordingWriter }
+
+var _ io.ReaderFrom = (*recordingReaderFrom)(nil)
+
 // ReadFrom hashes each chunk as the store's writer reads it.
-func (w *recordingWriter) ReadFrom(src io.Reader) (int64, error) {
-	tee := io.TeeReader(src, w.r.out)
-	if rf, ok := w.Writer.(io.ReaderFrom); ok {
-		return rf.ReadFrom(tee)
-	}
-	return io.Copy(struct{ io.Writer }{w.Writer}, tee)
+func (w *recordingReaderFrom) ReadFrom(src io.Reader) (int64, error) {
+	return w.Writer.(io.ReaderFrom).ReadFrom(io.TeeReader(src, w.r.out))
 }

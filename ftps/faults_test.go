@@ -52,12 +52,12 @@ func (b *faultyBucket) Create(ctx context.Context, key string, opts backends.Cre
 	return &faultyWriter{Writer: w, f: b.f}, nil
 }
 
-func (b *faultyBucket) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+func (b *faultyBucket) Open(ctx context.Context, key string, offset int64) (backends.Reader, error) {
 	r, err := b.Bucket.Open(ctx, key, offset)
 	if err != nil {
 		return nil, err
 	}
-	return &faultyReader{ReadCloser: r, limit: b.f.failReadAfter.Load()}, nil
+	return &faultyReader{Reader: r, limit: b.f.failReadAfter.Load()}, nil
 }
 
 func (b *faultyBucket) List(ctx context.Context, dir string) (backends.Lister, error) {
@@ -96,7 +96,7 @@ func (w *faultyWriter) Commit() error {
 }
 
 type faultyReader struct {
-	io.ReadCloser
+	backends.Reader
 	limit, n int64
 }
 
@@ -107,7 +107,7 @@ func (r *faultyReader) Read(p []byte) (int, error) {
 	if r.limit > 0 && int64(len(p)) > r.limit-r.n {
 		p = p[:r.limit-r.n]
 	}
-	n, err := r.ReadCloser.Read(p)
+	n, err := r.Reader.Read(p)
 	r.n += int64(n)
 	return n, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"time"
@@ -20,7 +19,9 @@ import (
 type FileSystem interface {
 	Stat(ctx context.Context, path string) (backends.Entry, error)
 	List(ctx context.Context, path string) (backends.Lister, error)
-	Open(ctx context.Context, path string, offset int64) (io.ReadCloser, error)
+	// Open reads path from offset; the Reader tells the file's size, so
+	// a REST past the end needs no Stat first.
+	Open(ctx context.Context, path string, offset int64) (backends.Reader, error)
 	// Create starts a staged upload to path. With offset > 0 (REST before
 	// STOR, or APPE with offset = current size) the first offset bytes of
 	// the existing file are kept and the client's data follows them.

@@ -134,7 +134,7 @@ func (s *session) handleRETR(arg string) {
 	}
 	ascii := s.ascii
 	s.startTransfer(ctx, cancel, transferJob{
-		verb: "RETR", path: p, offset: offset,
+		verb: "RETR", path: p, offset: offset, size: max(r.Size()-offset, 0),
 		opening: "Opening " + modeName(ascii) + " mode data connection for " + sanitize(path.Base(p)) + ".",
 		run: func(ctx context.Context, conn net.Conn, t *transfer) error {
 			if !ascii {
@@ -156,17 +156,18 @@ func (s *session) handleRETR(arg string) {
 
 var errRestPastEnd = errors.New("restart offset past end of file")
 
-func (s *session) openForRead(ctx context.Context, p string, offset int64) (io.ReadCloser, error) {
-	if offset > 0 {
-		e, err := s.fs.Stat(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		if !e.IsDir && offset > e.Size {
-			return nil, errRestPastEnd
-		}
+// openForRead opens p at offset, refusing an offset past the end: the
+// Reader tells the size, so the download costs the store one question.
+func (s *session) openForRead(ctx context.Context, p string, offset int64) (backends.Reader, error) {
+	r, err := s.fs.Open(ctx, p, offset)
+	if err != nil {
+		return nil, err
 	}
-	return s.fs.Open(ctx, p, offset)
+	if offset > r.Size() {
+		r.Close()
+		return nil, errRestPastEnd
+	}
+	return r, nil
 }
 
 func (s *session) handleSTOR(arg string) {

@@ -199,27 +199,35 @@ func TestLongLineAndTelnet(t *testing.T) {
 	c.expect(225)
 }
 
+// TestRestBeyondEnd: a REST past the end is refused with 554, from what
+// Open learned of the file (its size), so a RETR costs one Open and no
+// Stat, whatever the offset.
 func TestRestBeyondEnd(t *testing.T) {
-	ts := startServer(t)
+	cb := &countingBackend{}
+	ts := startServer(t, func(s *setup) {
+		s.wrap = func(b backends.Backend) backends.Backend { cb.Backend = b; return cb }
+	})
 	ts.putObject(t, "alice/small", []byte("0123456789"))
 	c := loggedIn(t, ts)
-	c.must("REST 11", 350)
-	dc := c.openData(true)
-	_, code, _ := c.download("RETR small", dc)
-	if code != 554 {
-		t.Fatalf("RETR past end: %d", code)
-	}
-	c.must("REST 4", 350)
-	dc = c.openData(true)
-	data, code, _ := c.download("RETR small", dc)
-	if code != 226 || string(data) != "456789" {
-		t.Fatalf("RETR from 4: %d %q", code, data)
-	}
-	c.must("REST 10", 350)
-	dc = c.openData(true)
-	data, code, _ = c.download("RETR small", dc)
-	if code != 226 || len(data) != 0 {
-		t.Fatalf("RETR at end: %d %q", code, data)
+	cb.reset()
+	for _, step := range []struct {
+		rest string
+		code int
+		want string
+	}{
+		{"REST 11", 554, ""},
+		{"REST 4", 226, "456789"},
+		{"REST 10", 226, ""},
+	} {
+		c.must(step.rest, 350)
+		dc := c.openData(true)
+		data, code, _ := c.download("RETR small", dc)
+		if code != step.code || string(data) != step.want {
+			t.Errorf("%s, RETR: %d %q, want %d %q", step.rest, code, data, step.code, step.want)
+		}
+		if stats, opens := cb.reset(); stats != 0 || opens != 1 {
+			t.Errorf("%s, RETR asked %d Stats and %d Opens, want 0 and 1", step.rest, stats, opens)
+		}
 	}
 }
 

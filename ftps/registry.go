@@ -1,7 +1,6 @@
 package ftps
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"net/netip"
@@ -61,9 +60,6 @@ type registry struct {
 	live   map[uint64]*session
 	recent []FinishedTransfer // ring of recentTransfers
 	next   int                // where the next finished transfer goes
-	// sizes: downloads look up their file's size (one extra Stat) only
-	// when someone watches, so a server without a console pays nothing.
-	sizes atomic.Bool
 }
 
 // liveState is what another goroutine may read of a session while it
@@ -121,23 +117,12 @@ func (s *session) noteUser(name string) { s.live.user.Store(&name) }
 func (s *session) kicked() <-chan struct{} { return s.live.kick }
 
 // noteTransfer fills in what the console shows of a transfer as it
-// starts: the expected size of an upload (ALLO) or, when the console
-// is on, of a download (looked up beside the transfer, not before it).
+// starts: the expected size of an upload (ALLO) or of a download (what
+// its Open learned: no request of its own).
 func (s *session) noteTransfer(t *transfer, job transferJob) {
 	t.started = time.Now()
 	t.upload = job.upload
 	t.size.Store(job.size)
-	if job.upload || job.verb != "RETR" || !s.srv.reg.sizes.Load() {
-		return
-	}
-	fs, p, offset := s.fs, job.path, job.offset
-	go func() {
-		ctx, cancel := context.WithTimeout(s.srv.baseCtx, 10*time.Second)
-		defer cancel()
-		if e, err := fs.Stat(ctx, p); err == nil && !e.IsDir {
-			t.size.Store(max(e.Size-offset, 0))
-		}
-	}()
 }
 
 // recordFinished puts a finished transfer in the recent ring.
@@ -155,10 +140,6 @@ func loadString(p *atomic.Pointer[string]) string {
 	}
 	return ""
 }
-
-// WatchTransfers makes downloads look up their size, so that
-// ActiveSessions can show their progress. The operator console calls it.
-func (s *Server) WatchTransfers() { s.reg.sizes.Store(true) }
 
 // ActiveSessions returns a snapshot of the open sessions, oldest first.
 func (s *Server) ActiveSessions() []SessionInfo {

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/ftpsbridge/ftpsbridge/backends"
 )
 
 // maxLine caps a command line. RFC 959 sets no limit, but paths beyond a
@@ -63,10 +61,6 @@ type session struct {
 	// ("" for QUIT).
 	endReason string
 
-	// memo holds the storage answers of the running command (see
-	// backends.CommandScope); reset before each command.
-	memo *backends.Memo
-
 	origin   origin     // listener, load balancer, socket address
 	data     dataSource // the prepared data connection (PASV/PORT)
 	tmu      sync.Mutex
@@ -76,9 +70,8 @@ type session struct {
 }
 
 func newSession(srv *Server, conn net.Conn, mode string, id uint64) *session {
-	ctx, cancel := context.WithCancel(backends.CommandScope(srv.baseCtx))
+	ctx, cancel := context.WithCancel(srv.baseCtx)
 	s := &session{
-		memo:      backends.MemoFrom(ctx),
 		srv:       srv,
 		id:        id,
 		mode:      mode,

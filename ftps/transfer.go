@@ -21,8 +21,7 @@ type transfer struct {
 	done       chan struct{}
 	aborted    atomic.Bool
 	bytes      atomic.Int64
-	// For the console (registry.go): set before the transfer is visible,
-	// but size, which a download learns later.
+	// For the console (registry.go): set before the transfer is visible.
 	started time.Time
 	upload  bool
 	size    atomic.Int64
@@ -151,8 +150,8 @@ type transferJob struct {
 	// checksums, when set, gives the digests computed on an upload's
 	// stream, by algorithm, for its event.
 	checksums func() map[string]string
-	// size is the expected byte count (an upload's ALLO), offset the
-	// REST offset of a download: for the console's progress.
+	// size is the expected byte count (an upload's ALLO, what a
+	// download will send), offset the REST offset of a download.
 	size, offset int64
 }
 

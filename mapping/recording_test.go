@@ -2,7 +2,6 @@ package mapping
 
 import (
 	"context"
-	"io"
 	"slices"
 	"sync"
 
@@ -40,7 +39,7 @@ func (r *recordingBucket) List(ctx context.Context, dir string) (backends.Lister
 	return r.Bucket.List(ctx, dir)
 }
 
-func (r *recordingBucket) Open(ctx context.Context, key string, off int64) (io.ReadCloser, error) {
+func (r *recordingBucket) Open(ctx context.Context, key string, off int64) (backends.Reader, error) {
 	r.record(key)
 	return r.Bucket.Open(ctx, key, off)
 }

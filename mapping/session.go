@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -261,7 +260,7 @@ func (s *Session) mountChildren(dir string) []backends.Entry {
 }
 
 // Open reads a file from offset.
-func (s *Session) Open(ctx context.Context, p string, offset int64) (io.ReadCloser, error) {
+func (s *Session) Open(ctx context.Context, p string, offset int64) (backends.Reader, error) {
 	t, err := s.resolve(p)
 	if err == nil {
 		err = t.openable(offset)

@@ -12,7 +12,7 @@ import (
 // Open reads key from offset. A staged upload replaces the object by
 // rename, so an open reader keeps the version it opened (the old inode on
 // disk, the old node in memory) and never sees a mix of two versions.
-func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+func (b *bucket) Open(ctx context.Context, key string, offset int64) (backends.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -37,13 +37,13 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 	}
 	if offset >= size {
 		f.Close()
-		return eofReader{}, nil
+		return eofReader{size: size}, nil
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		f.Close()
 		return nil, classify(what, err)
 	}
-	return &reader{ctx: ctx, f: f, what: what}, nil
+	return &reader{ctx: ctx, f: f, what: what, size: size}, nil
 }
 
 // checkReadable returns the size of the opened f, refusing directories and
@@ -68,7 +68,10 @@ type reader struct {
 	ctx  context.Context
 	f    afero.File
 	what string
+	size int64
 }
+
+func (r *reader) Size() int64 { return r.size }
 
 func (r *reader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
@@ -86,7 +89,8 @@ func (r *reader) Close() error {
 }
 
 // eofReader is what Open returns for an offset at or past the end.
-type eofReader struct{}
+type eofReader struct{ size int64 }
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 func (eofReader) Close() error             { return nil }
+func (e eofReader) Size() int64            { return e.size }

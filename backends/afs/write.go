@@ -25,7 +25,10 @@ const createAttempts = 3
 // rename is atomic). Missing parents are created now, because the
 // temporary file needs them, and removed again by Abort if still empty.
 func (b *bucket) Create(ctx context.Context, key string, opts backends.CreateOptions) (backends.Writer, error) {
-	w, err := b.create(ctx, key)
+	if opts.Keep > 0 && opts.IfNotExist {
+		return nil, fail(subject("create", key)+": resuming a file that must not exist", backends.ErrInvalid)
+	}
+	w, err := b.create(ctx, key, opts.IfNotExist)
 	if err != nil || opts.Keep == 0 {
 		return w, err
 	}
@@ -36,7 +39,8 @@ func (b *bucket) Create(ctx context.Context, key string, opts backends.CreateOpt
 	return w, nil
 }
 
-func (b *bucket) create(ctx context.Context, key string) (*writer, error) {
+// create refuses a directory at key, and a file too when ifNotExist.
+func (b *bucket) create(ctx context.Context, key string, ifNotExist bool) (*writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -47,10 +51,13 @@ func (b *bucket) create(ctx context.Context, key string) (*writer, error) {
 	if key == "" {
 		return nil, fail(what, backends.ErrIsDir)
 	}
-	if _, isDir, err := b.exists("create", key); err != nil {
+	switch found, isDir, err := b.exists("create", key); {
+	case err != nil:
 		return nil, err
-	} else if isDir {
+	case isDir:
 		return nil, fail(what, backends.ErrIsDir)
+	case found && ifNotExist:
+		return nil, fail(what, backends.ErrExist)
 	}
 	var err error
 	for range createAttempts {

@@ -14,6 +14,33 @@ var readCases = []testCase{
 	{"Read/NegativeOffset", testReadNegative},
 	{"Read/EmptyFile", testReadEmptyFile},
 	{"Read/OverwrittenWhileReading", testReadOverwritten},
+	{"Read/SizeFromOpen", testReadSize},
+}
+
+// testReadSize: the Reader tells the whole file's size at every offset,
+// past the end too (a caller tells a REST past the end from it), and for
+// a large file read in parallel ranges where the driver does.
+func testReadSize(t *testing.T, s *suite) {
+	b := s.bucket(t)
+	put(t, b, "empty", nil)
+	put(t, b, "small", []byte("0123456789"))
+	big := int64(s.opts.PartSize) + 1
+	putStream(t, b, "big", big, 11)
+	for _, c := range []struct {
+		key  string
+		size int64
+	}{{"empty", 0}, {"small", 10}, {"big", big}} {
+		for _, off := range []int64{0, 1, c.size / 2, c.size, c.size + 1} {
+			r, err := b.Open(t.Context(), c.key, off)
+			if err != nil {
+				t.Fatalf("Open(%q, %d): %v", c.key, off, err)
+			}
+			if got := r.Size(); got != c.size {
+				t.Errorf("Open(%q, %d).Size() = %d, want %d", c.key, off, got, c.size)
+			}
+			r.Close()
+		}
+	}
 }
 
 func testReadOffsets(t *testing.T, s *suite) {

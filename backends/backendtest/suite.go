@@ -56,7 +56,7 @@ func Run(t *testing.T, newBucket func(t *testing.T) backends.Bucket, opts Option
 	groups := [][]testCase{
 		roundTripCases, nameCases, listCases, readCases,
 		writeCases, renameCases, failureCases, dirCases,
-		resumeCases, metadataCases,
+		resumeCases, conditionCases, metadataCases,
 	}
 	for _, group := range groups {
 		for _, c := range group {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -55,59 +54,13 @@ type bucket struct {
 	opts Options
 }
 
-// headResult is what a command's Memo remembers of one Head.
-type headResult struct {
-	obj Object
-	err error
-}
-
-type memoKey struct {
-	s   Store
-	key string
-}
-
-// head is Store.Head, remembered for the running command.
-func (b *bucket) head(ctx context.Context, key string) (Object, error) {
-	memo := backends.MemoFrom(ctx)
-	if v, ok := memo.Load(memoKey{b.s, key}); ok {
-		r := v.(headResult)
-		return r.obj, r.err
-	}
-	obj, err := b.s.Head(ctx, key)
-	if err == nil || errors.Is(err, backends.ErrNotExist) {
-		memo.Store(memoKey{b.s, key}, headResult{obj, err})
-	}
-	return obj, err
-}
-
-// forget drops what the command remembered, after a mutation: a write can
-// change the answer for its key and for every directory above it, and a
-// command makes at most a mutation or two, so dropping all is simplest.
-func (b *bucket) forget(ctx context.Context) {
-	backends.MemoFrom(ctx).Reset()
-}
-
-// probeResult is what a command's Memo remembers of one probeDir.
-type probeResult struct {
-	exists, children bool
-	marker           Object
-}
-
 // probeDir looks for dir's marker or any key below it with one listing
 // request of two keys: the marker, if present, sorts first ("dir/" is the
 // smallest key with that prefix). It returns whether the directory
 // exists, its marker (Key "" when there is none) and whether it holds
 // anything besides the marker.
-//
-// Remembered for the running command: a STOR of a new file asks once
-// whether its key is a directory (the Stat before it, then Create).
 func (b *bucket) probeDir(ctx context.Context, dir string) (exists bool, marker Object, children bool, err error) {
 	prefix := dirPrefix(dir)
-	memo := backends.MemoFrom(ctx)
-	if v, ok := memo.Load(memoKey{b.s, prefix}); ok {
-		r := v.(probeResult)
-		return r.exists, r.marker, r.children, nil
-	}
 	page, err := b.s.List(ctx, prefix, "", 2)
 	if err != nil {
 		return false, Object{}, false, err
@@ -117,9 +70,7 @@ func (b *bucket) probeDir(ctx context.Context, dir string) (exists bool, marker 
 		marker = page.Objects[0]
 		n--
 	}
-	r := probeResult{exists: n > 0 || marker.Key != "", marker: marker, children: n > 0 || page.Next != ""}
-	memo.Store(memoKey{b.s, prefix}, r)
-	return r.exists, r.marker, r.children, nil
+	return n > 0 || marker.Key != "", marker, n > 0 || page.Next != "", nil
 }
 
 func fileEntry(o Object) backends.Entry {
@@ -141,7 +92,7 @@ func (b *bucket) Stat(ctx context.Context, key string) (backends.Entry, error) {
 	if key == "" {
 		return dirEntry("", Object{}), nil
 	}
-	obj, err := b.head(ctx, key)
+	obj, err := b.s.Head(ctx, key)
 	if err == nil {
 		return fileEntry(obj), nil
 	}
@@ -171,7 +122,7 @@ func (b *bucket) missing(ctx context.Context, key string) error {
 	return fmt.Errorf("%q: %w", key, backends.ErrNotExist)
 }
 
-func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadCloser, error) {
+func (b *bucket) Open(ctx context.Context, key string, offset int64) (backends.Reader, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
 	}
@@ -181,7 +132,7 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 	if offset < 0 {
 		return nil, fmt.Errorf("negative offset %d: %w", offset, backends.ErrInvalid)
 	}
-	obj, err := b.head(ctx, key)
+	obj, err := b.s.Head(ctx, key)
 	if errors.Is(err, backends.ErrNotExist) {
 		return nil, b.missing(ctx, key)
 	}
@@ -189,7 +140,7 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 		return nil, err
 	}
 	if offset >= obj.Size {
-		return io.NopCloser(strings.NewReader("")), nil
+		return emptyReader{size: obj.Size}, nil
 	}
 	if b.opts.Download.parallel(obj.Size - offset) {
 		return newParallelReader(ctx, b.s, obj, offset, b.opts.Download, b.opts.ReadStallTimeout)
@@ -197,6 +148,12 @@ func (b *bucket) Open(ctx context.Context, key string, offset int64) (io.ReadClo
 	return newReader(ctx, b.s, obj, offset, obj.Size, b.opts.ReadStallTimeout)
 }
 
+// Create asks the store no more than settles what opts require, before
+// the upload starts: a HEAD when the caller resumes the file (it also pins
+// the version to keep) or requires it not to exist, and one listing
+// request to refuse a directory unless the HEAD found a file (a file wins
+// over keys below it). A plain upload costs the listing alone, a resume
+// the HEAD alone, IfNotExist of a new file both.
 func (b *bucket) Create(ctx context.Context, key string, opts backends.CreateOptions) (backends.Writer, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
@@ -204,43 +161,39 @@ func (b *bucket) Create(ctx context.Context, key string, opts backends.CreateOpt
 	if key == "" {
 		return nil, fmt.Errorf("the root: %w", backends.ErrIsDir)
 	}
-	exists, _, _, err := b.probeDir(ctx, key)
+	if opts.Keep < 0 {
+		return nil, fmt.Errorf("negative resume offset %d: %w", opts.Keep, backends.ErrInvalid)
+	}
+	if opts.Keep > 0 && opts.IfNotExist {
+		return nil, fmt.Errorf("resuming %q, which must not exist: %w", key, backends.ErrInvalid)
+	}
+	var existing Object
+	if opts.Keep > 0 || opts.IfNotExist {
+		obj, err := b.s.Head(ctx, key)
+		switch {
+		case err == nil:
+			existing = obj
+		case !errors.Is(err, backends.ErrNotExist):
+			return nil, err
+		}
+	}
+	switch {
+	case existing.Key != "" && opts.IfNotExist:
+		return nil, fmt.Errorf("%q: %w", key, backends.ErrExist)
+	case existing.Key == "":
+		exists, _, _, err := b.probeDir(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			return nil, fmt.Errorf("%q: %w", key, backends.ErrIsDir)
+		}
+	}
+	wopts, err := b.writeOptions(key, opts, existing)
 	if err != nil {
 		return nil, err
 	}
-	if exists {
-		return nil, fmt.Errorf("%q: %w", key, backends.ErrIsDir)
-	}
-	wopts, err := b.writeOptions(ctx, key, opts)
-	if err != nil {
-		return nil, err
-	}
-	b.forget(ctx)
-	w, err := b.s.Create(ctx, key, wopts)
-	if err != nil {
-		return nil, err
-	}
-	return &forgetfulWriter{Writer: w, forget: func() { b.forget(ctx) }}, nil
-}
-
-// forgetfulWriter drops the command's memory of its key on Commit, so a
-// Stat after the upload in the same command sees the new object.
-type forgetfulWriter struct {
-	backends.Writer
-	forget func()
-}
-
-// ReadFrom passes the fast path of the store's writer through.
-func (w *forgetfulWriter) ReadFrom(r io.Reader) (int64, error) {
-	if rf, ok := w.Writer.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{w.Writer}, r)
-}
-
-func (w *forgetfulWriter) Commit() error {
-	defer w.forget()
-	return w.Writer.Commit()
+	return b.s.Create(ctx, key, wopts)
 }
 
 func (b *bucket) Delete(ctx context.Context, key string) error {
@@ -250,12 +203,11 @@ func (b *bucket) Delete(ctx context.Context, key string) error {
 	if key == "" {
 		return fmt.Errorf("the root: %w", backends.ErrIsDir)
 	}
-	if _, err := b.head(ctx, key); errors.Is(err, backends.ErrNotExist) {
+	if _, err := b.s.Head(ctx, key); errors.Is(err, backends.ErrNotExist) {
 		return b.missing(ctx, key)
 	} else if err != nil {
 		return err
 	}
-	b.forget(ctx)
 	return b.s.Delete(ctx, key)
 }
 
@@ -274,7 +226,7 @@ func (b *bucket) Rename(ctx context.Context, from, to string) error {
 	if from == "" || to == "" {
 		return fmt.Errorf("renaming the root: %w", backends.ErrInvalid)
 	}
-	src, err := b.head(ctx, from)
+	src, err := b.s.Head(ctx, from)
 	if errors.Is(err, backends.ErrNotExist) {
 		err = b.missing(ctx, from)
 		if errors.Is(err, backends.ErrIsDir) {
@@ -296,7 +248,6 @@ func (b *bucket) Rename(ctx context.Context, from, to string) error {
 	} else if exists {
 		return fmt.Errorf("%q: %w", to, backends.ErrIsDir)
 	}
-	b.forget(ctx)
 	if err := b.s.Copy(ctx, src, to); err != nil {
 		return err
 	}
@@ -310,7 +261,7 @@ func (b *bucket) Mkdir(ctx context.Context, key string) error {
 	if key == "" {
 		return fmt.Errorf("the root: %w", backends.ErrExist)
 	}
-	if _, err := b.head(ctx, key); err == nil {
+	if _, err := b.s.Head(ctx, key); err == nil {
 		return fmt.Errorf("%q is a file: %w", key, backends.ErrExist)
 	} else if !errors.Is(err, backends.ErrNotExist) {
 		return err
@@ -338,7 +289,6 @@ func (b *bucket) Mkdir(ctx context.Context, key string) error {
 	}
 	// Outermost first, so a failure half way leaves no gap in the chain.
 	for i := len(missing) - 1; i >= 0; i-- {
-		b.forget(ctx)
 		if err := b.s.PutEmpty(ctx, missing[i]+"/"); err != nil {
 			return err
 		}
@@ -370,13 +320,12 @@ func (b *bucket) Rmdir(ctx context.Context, key string) error {
 	case children:
 		return fmt.Errorf("%q: %w", key, backends.ErrNotEmpty)
 	case !exists:
-		if _, err := b.head(ctx, key); err == nil {
+		if _, err := b.s.Head(ctx, key); err == nil {
 			return fmt.Errorf("%q: %w", key, backends.ErrNotDir)
 		} else if !errors.Is(err, backends.ErrNotExist) {
 			return err
 		}
 		return fmt.Errorf("%q: %w", key, backends.ErrNotExist)
 	}
-	b.forget(ctx)
 	return b.s.Delete(ctx, marker.Key)
 }

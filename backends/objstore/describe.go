@@ -15,8 +15,9 @@ var (
 )
 
 // writeOptions turns the caller's options into the store's: the origin
-// as metadata (when recorded), the digests, and the object to resume.
-func (b *bucket) writeOptions(ctx context.Context, key string, opts backends.CreateOptions) (WriteOptions, error) {
+// as metadata (when recorded), the digests, and the object to resume,
+// which Create found at key (Key "" when there is none).
+func (b *bucket) writeOptions(key string, opts backends.CreateOptions, existing Object) (WriteOptions, error) {
 	var w WriteOptions
 	if b.opts.Metadata.originOn() && !opts.Origin.IsZero() {
 		w.Metadata = originMetadata(opts.Origin)
@@ -24,21 +25,14 @@ func (b *bucket) writeOptions(ctx context.Context, key string, opts backends.Cre
 	if opts.Digests != nil {
 		w.Final = func() map[string]string { return digestMetadata(opts.Digests()) }
 	}
-	if opts.Keep < 0 {
-		return w, fmt.Errorf("negative resume offset %d: %w", opts.Keep, backends.ErrInvalid)
-	}
 	if opts.Keep > 0 {
-		obj, err := b.head(ctx, key)
-		if errors.Is(err, backends.ErrNotExist) {
+		if existing.Key == "" {
 			return w, fmt.Errorf("cannot resume %q, it does not exist: %w", key, backends.ErrInvalid)
 		}
-		if err != nil {
-			return w, err
+		if existing.Size < opts.Keep {
+			return w, fmt.Errorf("%q has only %d bytes, cannot resume at %d: %w", key, existing.Size, opts.Keep, backends.ErrInvalid)
 		}
-		if obj.Size < opts.Keep {
-			return w, fmt.Errorf("%q has only %d bytes, cannot resume at %d: %w", key, obj.Size, opts.Keep, backends.ErrInvalid)
-		}
-		w.Keep, w.KeepBytes = obj, opts.Keep
+		w.Keep, w.KeepBytes = existing, opts.Keep
 	}
 	return w, nil
 }
@@ -63,7 +57,6 @@ func (b *bucket) SetModTime(ctx context.Context, key string, t time.Time) error 
 	if modTime(obj).Equal(t) {
 		return nil
 	}
-	b.forget(ctx)
 	return b.s.UpdateMetadata(ctx, obj, map[string]string{MetaModTime: t.UTC().Format(time.RFC3339Nano)})
 }
 
@@ -75,7 +68,7 @@ func (b *bucket) file(ctx context.Context, key string) (Object, error) {
 	if key == "" {
 		return Object{}, fmt.Errorf("the root: %w", backends.ErrIsDir)
 	}
-	obj, err := b.head(ctx, key)
+	obj, err := b.s.Head(ctx, key)
 	if errors.Is(err, backends.ErrNotExist) {
 		return Object{}, b.missing(ctx, key)
 	}

@@ -57,7 +57,7 @@ func (l *lister) Next(ctx context.Context) ([]backends.Entry, error) {
 		}
 		if l.pages == 1 && l.done && l.dir != "" {
 			// Nothing below dir: say so if it is a file.
-			if _, err := l.b.head(ctx, l.dir); err == nil {
+			if _, err := l.b.s.Head(ctx, l.dir); err == nil {
 				return nil, fmt.Errorf("%q: %w", l.dir, backends.ErrNotDir)
 			} else if !errors.Is(err, backends.ErrNotExist) {
 				return nil, err

@@ -114,6 +114,9 @@ func newParallelReader(ctx context.Context, s Store, obj Object, offset int64, d
 	return p, nil
 }
 
+// Size is the whole object's size.
+func (p *parallelReader) Size() int64 { return p.obj.Size }
+
 // launch starts reading the next range, with r when it is open already.
 func (p *parallelReader) launch(r *reader) {
 	off := p.start + int64(p.next)*p.part

@@ -83,6 +83,10 @@ const (
 	aborted
 )
 
+// The fast path of the contract (see backends.Writer): parts are filled
+// straight from the upload's source.
+var _ io.ReaderFrom = (*partWriter)(nil)
+
 type partWriter struct {
 	ctx       context.Context
 	cancel    context.CancelFunc

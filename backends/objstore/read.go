@@ -56,6 +56,9 @@ func newReader(ctx context.Context, s Store, obj Object, offset, end int64, stal
 	return r, nil
 }
 
+// Size is the whole object's size.
+func (r *reader) Size() int64 { return r.obj.Size }
+
 // get opens the stream at pos, under a fresh watchdog.
 func (r *reader) get() error {
 	ctx, cancel := context.WithCancel(r.ctx)
@@ -157,6 +160,13 @@ func transient(err error) error {
 	}
 	return fmt.Errorf("%w: %w", backends.ErrTransient, err)
 }
+
+// emptyReader is what Open returns for an offset at or past the end.
+type emptyReader struct{ size int64 }
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+func (emptyReader) Close() error             { return nil }
+func (e emptyReader) Size() int64            { return e.size }
 
 func (r *reader) Close() error {
 	if r.closed {

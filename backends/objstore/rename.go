@@ -60,7 +60,7 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 	if strings.HasPrefix(to, from+"/") {
 		return fmt.Errorf("renaming %q below itself: %w", from, backends.ErrInvalid)
 	}
-	if _, err := b.head(ctx, to); err == nil {
+	if _, err := b.s.Head(ctx, to); err == nil {
 		return fmt.Errorf("%q is a file: %w", to, backends.ErrExist)
 	} else if !errors.Is(err, backends.ErrNotExist) {
 		return err
@@ -74,7 +74,6 @@ func (b *bucket) renameDir(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
-	b.forget(ctx)
 	target := func(o Object) string { return to + "/" + strings.TrimPrefix(o.Key, from+"/") }
 
 	copied := make([]bool, len(objs))

@@ -45,7 +45,6 @@ func startAdmin(path string, cfg *config.Config, srv *ftps.Server, users *mappin
 	for _, l := range cfg.FTPS.Listeners {
 		listeners = append(listeners, l.Address+" ("+l.TLS+")")
 	}
-	srv.WatchTransfers()
 	var backendNames []string
 	for _, b := range cfg.Backends {
 		backendNames = append(backendNames, b.Name)

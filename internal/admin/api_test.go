@@ -82,7 +82,6 @@ func newWorld(t *testing.T) *world {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pemBytes)
 
-	srv.WatchTransfers()
 	logs := &bytes.Buffer{}
 	userCfg := []mapping.UserConfig{{Name: "acme", PasswordHash: userHash, Backend: "mem", Bucket: "b", Prefix: "acme"}}
 	console := New(Config{TokenTTL: time.Minute, Accounts: []Account{

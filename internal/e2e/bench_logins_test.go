@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -91,16 +90,7 @@ func (f *fleet) tlsConfig(b *testing.B) *tls.Config {
 }
 
 // cpuSeconds is the server process's user+system CPU time so far.
-func (f *fleet) cpuSeconds(b *testing.B) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", f.cmd.Process.Pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100
-}
+func (f *fleet) cpuSeconds(b *testing.B) float64 { return processCPU(b, f.cmd.Process.Pid) }
 
 // dial connects from local (a loopback address standing in for a client
 // host) and logs in.

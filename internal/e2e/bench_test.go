@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -320,6 +321,20 @@ func machineCPU(tb testing.TB) float64 {
 		ticks += v
 	}
 	return float64(ticks) / 100
+}
+
+// processCPU returns the user+system CPU time process pid has used so
+// far, in seconds (/proc/PID/stat): on a machine shared with other work
+// it is what one process's changes show in, where machineCPU is noise.
+func processCPU(tb testing.TB, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+2:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100
 }
 
 func mbps(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }

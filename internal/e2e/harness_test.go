@@ -78,6 +78,9 @@ var hashOnce = sync.OnceValue(func() string {
 type bridgeOptions struct {
 	server       string // extra keys of the server mapping, "k: v, k: v"
 	passivePorts int    // size of the passive range (default 200)
+	// users are more entries of the users list, one flow mapping a line
+	// ("{name: ..., ...}"), with the password of alice and bob.
+	users []string
 }
 
 func startBridge(t testing.TB, c *cloud, opts ...func(*bridgeOptions)) *bridge {
@@ -107,6 +110,9 @@ users:
   - {name: alice, password_hash: "%s", backend: cloud, bucket: %s, prefix: alice/, permissions: [list, download, upload, overwrite, delete, rename, mkdir]}
   - {name: bob, password_hash: "%s", backend: cloud, bucket: %s, prefix: bob/, permissions: [list, download, upload, overwrite, delete, rename, mkdir]}
 `, dir, extra, explicit, implicit, base, base+o.passivePorts-1, indent(c.backend, "    "), hashOnce(), c.bucket, hashOnce(), c.bucket)
+	for _, u := range o.users {
+		cfg += "  - " + u + "\n"
+	}
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
