@@ -124,14 +124,14 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 	}
 	report := func(b *testing.B, name string, v float64, unit string) {
 		b.ReportMetric(v, unit)
-		b.Logf("%-44s %8.2f %s", name, v, unit)
+		benchLog("%-44s %8.2f %s", name, v, unit)
 	}
 
 	b.Run("upload", func(b *testing.B) {
 		fixed := fixedCost(func() error {
 			return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", empty, "ftp://"+br.explicit+"/empty.bin")...)
 		})
-		b.Logf("fixed cost per curl run: FTPS upload %.2f s", fixed)
+		benchLog("fixed cost per curl run: FTPS upload %.2f s", fixed)
 		bridgeUp := &contender{name: "ftpsbridge", fixed: fixed, run: func() error {
 			return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", big, "ftp://"+br.explicit+"/up.bin")...)
 		}}
@@ -155,9 +155,9 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 				ratioAdj = append(ratioAdj, last(bridgeUp.rateAdj)/last(sdk.rate))
 				cpuRatio = append(cpuRatio, last(bridgeUp.own)/last(sdk.own))
 				machineRatio = append(machineRatio, last(bridgeUp.machine)/last(sdk.machine))
-				b.Logf("round %d: upload MB/s: ftpsbridge %.0f (%.0f without curl's fixed cost), SDK direct %.0f: ratio %.2f (%.2f)",
+				benchLog("round %d: upload MB/s: ftpsbridge %.0f (%.0f without curl's fixed cost), SDK direct %.0f: ratio %.2f (%.2f)",
 					r+1, last(bridgeUp.rate), last(bridgeUp.rateAdj), last(sdk.rate), last(ratio), last(ratioAdj))
-				b.Logf("round %d: CPU s per GiB, own processes (machine): ftpsbridge %.2f (%.2f), SDK %.2f (%.2f): %.2fx (%.2fx); load %s",
+				benchLog("round %d: CPU s per GiB, own processes (machine): ftpsbridge %.2f (%.2f), SDK %.2f (%.2f): %.2fx (%.2fx); load %s",
 					r+1, perGiB(last(bridgeUp.own)), perGiB(last(bridgeUp.machine)), perGiB(last(sdk.own)), perGiB(last(sdk.machine)),
 					last(cpuRatio), last(machineRatio), loadAverage())
 			}
@@ -190,7 +190,7 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 		fixedFTPS := fixedCost(curlRun(ftps("empty.bin")))
 		fixedTLS := fixedCost(curlRun(https(strings.TrimSuffix(tlsURL, "big.bin") + "empty.bin")))
 		fixedNginx := fixedCost(curlRun(https(strings.TrimSuffix(nginxURL, "big.bin") + "empty.bin")))
-		b.Logf("fixed cost per curl run: FTPS download %.2f s, HTTPS (openssl) %.2f s, HTTPS (nginx) %.2f s", fixedFTPS, fixedTLS, fixedNginx)
+		benchLog("fixed cost per curl run: FTPS download %.2f s, HTTPS (openssl) %.2f s, HTTPS (nginx) %.2f s", fixedFTPS, fixedTLS, fixedNginx)
 
 		bridgeDown := &contender{name: "ftpsbridge", run: curlRun(ftps("big.bin")), fixed: fixedFTPS}
 		ceiling := &contender{name: "TLS ceiling", run: curlRun(https(tlsURL)), fixed: fixedTLS}
@@ -212,10 +212,10 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 				cpuCeiling = append(cpuCeiling, last(bridgeDown.own)/last(ceiling.own))
 				cpuNginx = append(cpuNginx, last(bridgeDown.own)/last(ngx.own))
 				machineCeiling = append(machineCeiling, last(bridgeDown.machine)/last(ceiling.machine))
-				b.Logf("round %d: download MB/s: ftpsbridge %.0f, TLS ceiling %.0f, nginx %.0f, minimal relay %.0f; ratios %.2f to the ceiling (%.2f without fixed costs), %.2f to nginx (%.2f), %.2f to the relay",
+				benchLog("round %d: download MB/s: ftpsbridge %.0f, TLS ceiling %.0f, nginx %.0f, minimal relay %.0f; ratios %.2f to the ceiling (%.2f without fixed costs), %.2f to nginx (%.2f), %.2f to the relay",
 					r+1, last(bridgeDown.rate), last(ceiling.rate), last(ngx.rate), last(relay.rate),
 					last(toCeiling), last(toCeilingAdj), last(toNginx), last(toNginxAdj), last(toRelay))
-				b.Logf("round %d: CPU s per GiB, own processes (machine): ftpsbridge %.2f (%.2f), TLS ceiling %.2f (%.2f), nginx %.2f (%.2f), minimal relay %.2f (%.2f); ftpsbridge/ceiling %.2fx (%.2fx), ftpsbridge/nginx %.2fx; load %s",
+				benchLog("round %d: CPU s per GiB, own processes (machine): ftpsbridge %.2f (%.2f), TLS ceiling %.2f (%.2f), nginx %.2f (%.2f), minimal relay %.2f (%.2f); ftpsbridge/ceiling %.2fx (%.2fx), ftpsbridge/nginx %.2fx; load %s",
 					r+1, perGiB(last(bridgeDown.own)), perGiB(last(bridgeDown.machine)), perGiB(last(ceiling.own)), perGiB(last(ceiling.machine)),
 					perGiB(last(ngx.own)), perGiB(last(ngx.machine)), perGiB(last(relay.own)), perGiB(last(relay.machine)),
 					last(cpuCeiling), last(machineCeiling), last(cpuNginx), loadAverage())
@@ -277,6 +277,10 @@ func loadAverage() string {
 	}
 	return strings.Join(f[:3], " ")
 }
+
+// benchLog prints a line of the benchmark's report to stdout: the testing
+// package keeps only the first ten lines of a benchmark's log.
+func benchLog(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
 
 func last(v []float64) float64 { return v[len(v)-1] }
 
