@@ -2,6 +2,7 @@
 # Installs what the tests drive, from the registries, when missing:
 #   - curl, lftp and rclone (Debian packages), the FTPS clients of the end-to-end tests;
 #   - haproxy (Debian package), the load balancer in front of several replicas;
+#   - nginx (Debian package), the relay `make bench` compares downloads with;
 #   - chromium (Debian package), the headless browser of the console's test;
 #   - systemd (for systemd-analyze, which checks deploy/systemd), python3 and openssl (the
 #     README's webhook signature recipes);
@@ -22,6 +23,7 @@ command -v rclone >/dev/null || need+=(rclone)   # preserves times with MFMT, re
 command -v python3 >/dev/null || need+=(python3)   # the README's webhook verification recipe
 command -v openssl >/dev/null || need+=(openssl)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)   # a contender of make bench
 command -v node >/dev/null || need+=(nodejs npm)
 command -v chromium >/dev/null || need+=(chromium) # the console's browser test
 if [ ${#need[@]} -gt 0 ]; then

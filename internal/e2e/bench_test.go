@@ -37,25 +37,43 @@ import (
 //     and concurrency): the store is the ceiling;
 //   - download: the same 1 GiB through ftpsbridge with curl, against curl
 //     fetching it from `openssl s_server -WWW` over one TLS 1.3
-//     connection: TLS on these cores is the ceiling. A third contender,
-//     the least any relay must do (an HTTPS server in this process that
-//     copies the SDK's GetObject of the same object into curl's
-//     connection), shows how much of the gap is the relaying itself: a
-//     second connection's copies and wake-ups on the same two cores;
+//     connection: TLS on these cores is the ceiling. Two relays of the
+//     same object from the same store fetch it too: nginx (C and OpenSSL,
+//     what a web operator would put in front of a bucket) and the least
+//     any relay must do (an HTTPS server in this process that copies a
+//     presigned GET into curl's connection), to show how much of the gap
+//     is the relaying itself: a second connection's copies and wake-ups
+//     on the same two cores;
 //   - peak RSS growth of a fresh server while 8 clients upload 256 MiB
 //     each at once, per upload, against part_size x (concurrency+1) + 4 MiB.
+//
+// `-bench S3/download` (or upload, rss) runs one part. For experiments:
+// FTPSBRIDGE_BENCH_ROUNDS (default 5), FTPSBRIDGE_BENCH_MIB (default
+// 1024), FTPSBRIDGE_BENCH_CURL (extra curl options for every download
+// contender, such as `--tls13-ciphers TLS_AES_128_GCM_SHA256`) and
+// FTPSBRIDGE_BENCH_SERVER (extra keys of the bridge's server mapping).
 
 const (
-	benchSize     = 1 << 30
 	benchPartSize = 16 << 20
 	benchConc     = 4
 	rssClients    = 8
 	rssSize       = 256 << 20
 )
 
+// benchSize is the size of the transferred file.
+var benchSize int64 = 1 << 30
+
 func BenchmarkS3(b *testing.B) {
 	curl := testenv.Tool(b, "curl")
 	openssl := testenv.Tool(b, "openssl")
+	nginx := nginxBinary(b)
+	if v, err := strconv.Atoi(os.Getenv("FTPSBRIDGE_BENCH_MIB")); err == nil && v > 0 {
+		benchSize = int64(v) << 20
+	}
+	rounds := 5
+	if v, err := strconv.Atoi(os.Getenv("FTPSBRIDGE_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
 	srv := testenv.StartS3(b)
 	client := s3.New(s3.Options{
 		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
@@ -77,128 +95,198 @@ upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey,
 	dir := b.TempDir()
 	big := filepath.Join(dir, "big.bin")
 	writeRandomFile(b, big, benchSize)
-	br := startBridge(b, c)
-	tlsURL := startOpenSSL(b, openssl, dir, br)
-	relayURL := startRelay(b, client, bucket, "alice/big.bin", br)
-
-	// Five rounds: the machine's speed drifts within a run, so each
-	// round's contenders run back to back and the ratios are taken per
-	// round, then the median of those.
-	rounds := 5
-	if v, err := strconv.Atoi(os.Getenv("FTPSBRIDGE_BENCH_ROUNDS")); err == nil && v > 0 {
-		rounds = v
+	var opts []func(*bridgeOptions)
+	if extra := os.Getenv("FTPSBRIDGE_BENCH_SERVER"); extra != "" {
+		opts = append(opts, func(o *bridgeOptions) { o.server = extra })
 	}
+	br := startBridge(b, c, opts...)
+	// The downloads read the object the SDK stored, so that they do not
+	// depend on the upload part having run.
+	if err := sdkUpload(client, bucket, "alice/big.bin", big); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("alice/empty.bin"), Body: strings.NewReader("")}); err != nil {
+		b.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o600)
+	os.WriteFile(filepath.Join(dir, "empty.bin"), nil, 0o600)
+
 	// Each curl run carries a fixed cost that is not throughput: the
 	// FTPS login (a bcrypt check), two TLS handshakes and the commands.
 	// The same commands on an empty file measure that cost in this run,
 	// and the adjusted rates leave it out on both sides.
-	empty := filepath.Join(dir, "empty")
-	os.WriteFile(empty, nil, 0o600)
-	os.WriteFile(filepath.Join(dir, "empty.bin"), nil, 0o600)
-	var fixedUp, fixedDown, fixedTLS []float64
-	for range 3 {
-		fixedUp = append(fixedUp, timed(b, func() error {
-			return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", empty, "ftp://"+br.explicit+"/empty.bin")...)
-		}).Seconds())
-		fixedDown = append(fixedDown, timed(b, func() error {
-			return runQuiet(b, curl, append(br.curlArgs("alice"), "-o", "/dev/null", "ftp://"+br.explicit+"/empty.bin")...)
-		}).Seconds())
-		fixedTLS = append(fixedTLS, timed(b, func() error {
-			return runQuiet(b, curl, "-sS", "--fail", "--tlsv1.3", "--cacert", br.certFile, "-o", "/dev/null", strings.TrimSuffix(tlsURL, "big.bin")+"empty.bin")
-		}).Seconds())
-	}
-	b.Logf("fixed cost per curl run: FTPS upload %.2f s, FTPS download %.2f s, HTTPS %.2f s",
-		median(fixedUp), median(fixedDown), median(fixedTLS))
-	adjusted := func(d time.Duration, fixed []float64) float64 {
-		return float64(benchSize) / 1e6 / max(d.Seconds()-median(fixed), 1e-3)
-	}
-
-	var up, direct, down, ceiling, relay, upAdj, downAdj, ceilingAdj, upRatio, upRatioAdj, downRatio, downRatioAdj, relayRatio []float64
-	// CPU of the whole machine per GiB moved, by contender: on two shared
-	// cores it is what bounds each rate.
-	var cpuUp, cpuDirect, cpuDown, cpuTLS, cpuRelay []float64
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for r := range rounds {
-			// Each timed run starts with no dirty pages left by the one
-			// before: versitygw writes to disk, and the kernel's
-			// writeback would otherwise land on whichever contender
-			// runs when it kicks in.
-			syscall.Sync()
-			c0 := machineCPU(b)
-			d := timed(b, func() error {
-				return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", big, "ftp://"+br.explicit+"/big.bin")...)
-			})
-			cpuUp = append(cpuUp, machineCPU(b)-c0)
-			up, upAdj = append(up, mbps(benchSize, d)), append(upAdj, adjusted(d, fixedUp))
-			checkSize(b, client, bucket, "alice/big.bin", benchSize)
-			syscall.Sync()
-			c0 = machineCPU(b)
-			direct = append(direct, mbps(benchSize, timed(b, func() error {
-				return sdkUpload(client, bucket, "direct/big.bin", big)
-			})))
-			cpuDirect = append(cpuDirect, machineCPU(b)-c0)
-			if _, err := client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &bucket, Key: aws.String("direct/big.bin")}); err != nil {
-				b.Fatal(err)
-			}
-			syscall.Sync()
-			c0 = machineCPU(b)
-			d = timed(b, func() error {
-				return runQuiet(b, curl, append(br.curlArgs("alice"), "-o", "/dev/null", "ftp://"+br.explicit+"/big.bin")...)
-			})
-			cpuDown = append(cpuDown, machineCPU(b)-c0)
-			down, downAdj = append(down, mbps(benchSize, d)), append(downAdj, adjusted(d, fixedDown))
-			c0 = machineCPU(b)
-			d = timed(b, func() error {
-				return runQuiet(b, curl, "-sS", "--fail", "--tlsv1.3", "--cacert", br.certFile, "-o", "/dev/null", tlsURL)
-			})
-			cpuTLS = append(cpuTLS, machineCPU(b)-c0)
-			ceiling, ceilingAdj = append(ceiling, mbps(benchSize, d)), append(ceilingAdj, adjusted(d, fixedTLS))
-			c0 = machineCPU(b)
-			d = timed(b, func() error {
-				return runQuiet(b, curl, "-sS", "--fail", "--tlsv1.3", "--cacert", br.certFile, "-o", "/dev/null", relayURL)
-			})
-			cpuRelay = append(cpuRelay, machineCPU(b)-c0)
-			relay = append(relay, mbps(benchSize, d))
-			last := func(v []float64) float64 { return v[len(v)-1] }
-			upRatio = append(upRatio, last(up)/last(direct))
-			upRatioAdj = append(upRatioAdj, last(upAdj)/last(direct))
-			downRatio = append(downRatio, last(down)/last(ceiling))
-			downRatioAdj = append(downRatioAdj, last(downAdj)/last(ceilingAdj))
-			relayRatio = append(relayRatio, last(down)/last(relay))
-			b.Logf("round %d: upload %.0f MB/s (%.0f without curl's fixed cost; SDK direct %.0f), download %.0f MB/s (%.0f; TLS ceiling %.0f; minimal relay %.0f)",
-				r+1, last(up), last(upAdj), last(direct), last(down), last(downAdj), last(ceiling), last(relay))
-			b.Logf("round %d: machine CPU per GiB: upload %.2f s (SDK direct %.2f), download %.2f s (TLS ceiling %.2f; minimal relay %.2f)",
-				r+1, last(cpuUp), last(cpuDirect), last(cpuDown), last(cpuTLS), last(cpuRelay))
+	fixedCost := func(f func() error) float64 {
+		var v []float64
+		for range 3 {
+			v = append(v, timed(b, f).Seconds())
 		}
+		return median(v)
 	}
-	b.StopTimer()
-	growth := rssPerUpload(b, c, curl, dir)
-
-	report := func(name string, v float64, unit string) {
+	report := func(b *testing.B, name string, v float64, unit string) {
 		b.ReportMetric(v, unit)
-		b.Logf("%-34s %8.2f %s", name, v, unit)
+		benchLog("%-44s %8.2f %s", name, v, unit)
 	}
-	report("upload through ftpsbridge", median(up), "upload-MB/s")
-	report("upload with the SDK directly", median(direct), "sdk-MB/s")
-	report("upload ratio (target >= 0.90)", median(upRatio), "upload-ratio")
-	report("  ratio of the medians", median(up)/median(direct), "upload-ratio-of-medians")
-	report("  without curl's fixed cost", median(upRatioAdj), "upload-ratio-adj")
-	report("download through ftpsbridge", median(down), "download-MB/s")
-	report("download over plain TLS 1.3", median(ceiling), "tls-MB/s")
-	report("download ratio (target >= 0.80)", median(downRatio), "download-ratio")
-	report("  ratio of the medians", median(down)/median(ceiling), "download-ratio-of-medians")
-	report("  without curl's fixed cost", median(downRatioAdj), "download-ratio-adj")
-	report("download from the minimal relay", median(relay), "relay-MB/s")
-	report("download ratio to the minimal relay", median(relayRatio), "download-ratio-to-relay")
-	report("machine CPU per GiB, FTPS upload", median(cpuUp), "cpu-s/upload")
-	report("machine CPU per GiB, SDK upload", median(cpuDirect), "cpu-s/sdk")
-	report("machine CPU per GiB, FTPS download", median(cpuDown), "cpu-s/download")
-	report("machine CPU per GiB, TLS ceiling", median(cpuTLS), "cpu-s/tls")
-	report("machine CPU per GiB, minimal relay", median(cpuRelay), "cpu-s/relay")
-	report("peak RSS growth per upload", growth, "MiB/upload")
-	report("bound: part x (concurrency+1) + 4", float64(benchPartSize*(benchConc+1))/(1<<20)+4, "MiB-bound")
+
+	b.Run("upload", func(b *testing.B) {
+		fixed := fixedCost(func() error {
+			return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", empty, "ftp://"+br.explicit+"/empty.bin")...)
+		})
+		benchLog("fixed cost per curl run: FTPS upload %.2f s", fixed)
+		bridgeUp := &contender{name: "ftpsbridge", fixed: fixed, run: func() error {
+			return runQuiet(b, curl, append(br.curlArgs("alice"), "-T", big, "ftp://"+br.explicit+"/up.bin")...)
+		}}
+		sdk := &contender{name: "SDK", run: func() error { return sdkUpload(client, bucket, "direct/big.bin", big) }}
+		var ratio, ratioAdj, cpuRatio, machineRatio []float64
+		for range b.N {
+			for r := range rounds {
+				// Each timed run starts with no dirty pages left by the
+				// one before: versitygw writes to disk, and the kernel's
+				// writeback would otherwise land on whichever contender
+				// runs when it kicks in.
+				syscall.Sync()
+				bridgeUp.measure(b)
+				checkSize(b, client, bucket, "alice/up.bin", benchSize)
+				syscall.Sync()
+				sdk.measure(b)
+				if _, err := client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: &bucket, Key: aws.String("direct/big.bin")}); err != nil {
+					b.Fatal(err)
+				}
+				ratio = append(ratio, last(bridgeUp.rate)/last(sdk.rate))
+				ratioAdj = append(ratioAdj, last(bridgeUp.rateAdj)/last(sdk.rate))
+				cpuRatio = append(cpuRatio, last(bridgeUp.own)/last(sdk.own))
+				machineRatio = append(machineRatio, last(bridgeUp.machine)/last(sdk.machine))
+				benchLog("round %d: upload MB/s: ftpsbridge %.0f (%.0f without curl's fixed cost), SDK direct %.0f: ratio %.2f (%.2f)",
+					r+1, last(bridgeUp.rate), last(bridgeUp.rateAdj), last(sdk.rate), last(ratio), last(ratioAdj))
+				benchLog("round %d: CPU s per GiB, own processes (machine): ftpsbridge %.2f (%.2f), SDK %.2f (%.2f): %.2fx (%.2fx); load %s",
+					r+1, perGiB(last(bridgeUp.own)), perGiB(last(bridgeUp.machine)), perGiB(last(sdk.own)), perGiB(last(sdk.machine)),
+					last(cpuRatio), last(machineRatio), loadAverage())
+			}
+		}
+		report(b, "upload through ftpsbridge", median(bridgeUp.rate), "upload-MB/s")
+		report(b, "upload with the SDK directly", median(sdk.rate), "sdk-MB/s")
+		report(b, "upload ratio (target >= 0.90)", median(ratio), "upload-ratio")
+		report(b, "  ratio of the medians", median(bridgeUp.rate)/median(sdk.rate), "upload-ratio-of-medians")
+		report(b, "  without curl's fixed cost", median(ratioAdj), "upload-ratio-adj")
+		for _, k := range []*contender{bridgeUp, sdk} {
+			report(b, "CPU per GiB, own processes, "+k.name, perGiB(median(k.own)), "cpu-s/"+k.unit())
+			report(b, "CPU per GiB, machine, "+k.name, perGiB(median(k.machine)), "machine-cpu-s/"+k.unit())
+		}
+		report(b, "CPU ratio ftpsbridge/SDK (target <= 1.2)", median(cpuRatio), "cpu-ratio/sdk")
+		report(b, "  machine CPU ratio", median(machineRatio), "machine-cpu-ratio/sdk")
+	})
+
+	b.Run("download", func(b *testing.B) {
+		tlsURL := startOpenSSL(b, openssl, dir, br)
+		nginxURL := startNginx(b, nginx, client, bucket, "alice/big.bin", br)
+		relayURL := startRelay(b, client, bucket, "alice/big.bin", br)
+		extra := strings.Fields(os.Getenv("FTPSBRIDGE_BENCH_CURL"))
+		https := func(url string) []string {
+			return append(append([]string{"-sS", "--fail", "--tlsv1.3", "--cacert", br.certFile, "-o", "/dev/null"}, extra...), url)
+		}
+		ftps := func(name string) []string {
+			return append(append(br.curlArgs("alice"), extra...), "-o", "/dev/null", "ftp://"+br.explicit+"/"+name)
+		}
+		curlRun := func(args []string) func() error { return func() error { return runQuiet(b, curl, args...) } }
+		fixedFTPS := fixedCost(curlRun(ftps("empty.bin")))
+		fixedTLS := fixedCost(curlRun(https(strings.TrimSuffix(tlsURL, "big.bin") + "empty.bin")))
+		fixedNginx := fixedCost(curlRun(https(strings.TrimSuffix(nginxURL, "big.bin") + "empty.bin")))
+		benchLog("fixed cost per curl run: FTPS download %.2f s, HTTPS (openssl) %.2f s, HTTPS (nginx) %.2f s", fixedFTPS, fixedTLS, fixedNginx)
+
+		bridgeDown := &contender{name: "ftpsbridge", run: curlRun(ftps("big.bin")), fixed: fixedFTPS}
+		ceiling := &contender{name: "TLS ceiling", run: curlRun(https(tlsURL)), fixed: fixedTLS}
+		ngx := &contender{name: "nginx", run: curlRun(https(nginxURL)), fixed: fixedNginx}
+		relay := &contender{name: "minimal relay", run: curlRun(https(relayURL))}
+		all := []*contender{bridgeDown, ceiling, ngx, relay}
+		var toCeiling, toCeilingAdj, toNginx, toNginxAdj, toRelay, cpuCeiling, cpuNginx, machineCeiling []float64
+		syscall.Sync()
+		for range b.N {
+			for r := range rounds {
+				for _, k := range all {
+					k.measure(b)
+				}
+				toCeiling = append(toCeiling, last(bridgeDown.rate)/last(ceiling.rate))
+				toCeilingAdj = append(toCeilingAdj, last(bridgeDown.rateAdj)/last(ceiling.rateAdj))
+				toNginx = append(toNginx, last(bridgeDown.rate)/last(ngx.rate))
+				toNginxAdj = append(toNginxAdj, last(bridgeDown.rateAdj)/last(ngx.rateAdj))
+				toRelay = append(toRelay, last(bridgeDown.rate)/last(relay.rate))
+				cpuCeiling = append(cpuCeiling, last(bridgeDown.own)/last(ceiling.own))
+				cpuNginx = append(cpuNginx, last(bridgeDown.own)/last(ngx.own))
+				machineCeiling = append(machineCeiling, last(bridgeDown.machine)/last(ceiling.machine))
+				benchLog("round %d: download MB/s: ftpsbridge %.0f, TLS ceiling %.0f, nginx %.0f, minimal relay %.0f; ratios %.2f to the ceiling (%.2f without fixed costs), %.2f to nginx (%.2f), %.2f to the relay",
+					r+1, last(bridgeDown.rate), last(ceiling.rate), last(ngx.rate), last(relay.rate),
+					last(toCeiling), last(toCeilingAdj), last(toNginx), last(toNginxAdj), last(toRelay))
+				benchLog("round %d: CPU s per GiB, own processes (machine): ftpsbridge %.2f (%.2f), TLS ceiling %.2f (%.2f), nginx %.2f (%.2f), minimal relay %.2f (%.2f); ftpsbridge/ceiling %.2fx (%.2fx), ftpsbridge/nginx %.2fx; load %s",
+					r+1, perGiB(last(bridgeDown.own)), perGiB(last(bridgeDown.machine)), perGiB(last(ceiling.own)), perGiB(last(ceiling.machine)),
+					perGiB(last(ngx.own)), perGiB(last(ngx.machine)), perGiB(last(relay.own)), perGiB(last(relay.machine)),
+					last(cpuCeiling), last(machineCeiling), last(cpuNginx), loadAverage())
+			}
+		}
+		for _, k := range all {
+			report(b, "download from "+k.name, median(k.rate), k.unit()+"-MB/s")
+		}
+		report(b, "download ratio to the ceiling (>= 0.80)", median(toCeiling), "download-ratio")
+		report(b, "  without curl's fixed costs", median(toCeilingAdj), "download-ratio-adj")
+		report(b, "download ratio to nginx (>= 1.00)", median(toNginx), "download-ratio-to-nginx")
+		report(b, "  without curl's fixed costs", median(toNginxAdj), "download-ratio-to-nginx-adj")
+		report(b, "download ratio to the minimal relay", median(toRelay), "download-ratio-to-relay")
+		for _, k := range all {
+			report(b, "CPU per GiB, own processes, "+k.name, perGiB(median(k.own)), "cpu-s/"+k.unit())
+			report(b, "CPU per GiB, machine, "+k.name, perGiB(median(k.machine)), "machine-cpu-s/"+k.unit())
+		}
+		report(b, "CPU ratio ftpsbridge/ceiling (<= 1.2)", median(cpuCeiling), "cpu-ratio/ceiling")
+		report(b, "  machine CPU ratio", median(machineCeiling), "machine-cpu-ratio/ceiling")
+		report(b, "CPU ratio ftpsbridge/nginx", median(cpuNginx), "cpu-ratio/nginx")
+	})
+
+	b.Run("rss", func(b *testing.B) {
+		growth := rssPerUpload(b, c, curl, dir)
+		report(b, "peak RSS growth per upload", growth, "MiB/upload")
+		report(b, "bound: part x (concurrency+1) + 4", float64(benchPartSize*(benchConc+1))/(1<<20)+4, "MiB-bound")
+	})
 }
+
+// contender is one way of moving the file in a round, with what each of
+// its runs measured.
+type contender struct {
+	name  string
+	run   func() error
+	fixed float64 // seconds of each run that are not throughput
+	// Per run: MB/s, MB/s without the fixed cost, CPU seconds of the
+	// machine and of this process tree (see ownCPU).
+	rate, rateAdj, machine, own []float64
+}
+
+func (k *contender) measure(tb testing.TB) {
+	m0, o0 := machineCPU(tb), ownCPU(tb)
+	d := timed(tb, k.run)
+	k.machine = append(k.machine, machineCPU(tb)-m0)
+	k.own = append(k.own, ownCPU(tb)-o0)
+	k.rate = append(k.rate, mbps(benchSize, d))
+	k.rateAdj = append(k.rateAdj, float64(benchSize)/1e6/max(d.Seconds()-k.fixed, 1e-3))
+}
+
+func (k *contender) unit() string { return strings.ReplaceAll(k.name, " ", "-") }
+
+// loadAverage is /proc/loadavg's first three fields: on a shared machine,
+// how much else was running.
+func loadAverage() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// benchLog prints a line of the benchmark's report to stdout: the testing
+// package keeps only the first ten lines of a benchmark's log.
+func benchLog(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
+
+func last(v []float64) float64 { return v[len(v)-1] }
+
+// perGiB scales CPU seconds spent on benchSize bytes to one GiB.
+func perGiB(cpu float64) float64 { return cpu * float64(1<<30) / float64(benchSize) }
 
 func writeRandomFile(tb testing.TB, path string, size int64) {
 	f, err := os.Create(path)
