@@ -115,8 +115,10 @@ func (l *lister) entries(ctx context.Context, page Page) ([]backends.Entry, erro
 			continue
 		}
 		l.files = append(l.files, name)
-		files = append(files, len(out))
-		fileObjs = append(fileObjs, it.obj)
+		if l.b.opts.ModTimes != nil {
+			files = append(files, len(out))
+			fileObjs = append(fileObjs, it.obj)
+		}
 		out = append(out, fileEntry(it.obj))
 	}
 	if err := l.fileTimes(ctx, out, files, fileObjs); err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/internal/health"
 	"github.com/ftpsbridge/ftpsbridge/internal/metrics"
 	"github.com/ftpsbridge/ftpsbridge/internal/pemfile"
+	"github.com/ftpsbridge/ftpsbridge/internal/usersfile"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 	"github.com/ftpsbridge/ftpsbridge/mapping/identity"
 )
@@ -131,7 +132,7 @@ func LoadWithUsersFile(path string, users []byte) (*Config, error) {
 // Parse parses configuration text; name is used in error messages. It
 // applies defaults and validates.
 func Parse(name string, data []byte) (*Config, error) {
-	return parse(name, data, readRegular)
+	return parse(name, data, usersfile.ReadFile)
 }
 
 // parse is Parse with the users_file read by readUsers.
@@ -282,15 +283,15 @@ func (c *Config) checkTLSFiles() []error {
 	var errs []error
 	t := c.FTPS.TLS
 	if t.ClientCAFile != "" {
-		if data, err := readRegular(t.ClientCAFile); err != nil {
+		if data, err := usersfile.ReadFile(t.ClientCAFile); err != nil {
 			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
 		} else if _, err := pemfile.ParseCertPool(t.ClientCAFile, data); err != nil {
 			errs = append(errs, fielderr.New("tls.client_ca_file", "%v", err))
 		}
 	}
 	if t.CertFile != "" && t.KeyFile != "" {
-		certPEM, errCert := readRegular(t.CertFile)
-		keyPEM, errKey := readRegular(t.KeyFile)
+		certPEM, errCert := usersfile.ReadFile(t.CertFile)
+		keyPEM, errKey := usersfile.ReadFile(t.KeyFile)
 		if err := errors.Join(errCert, errKey); err != nil {
 			errs = append(errs, fielderr.New("tls.cert_file", "%v", err))
 		} else if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -17,10 +16,6 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/internal/fielderr"
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
-
-// maxFileSize bounds the files the configuration names (users_file): a
-// misconfigured path such as /dev/zero must fail, not hang.
-const maxFileSize = 16 << 20
 
 // usersFileLayout is the optional mapping form of a users file; the plain
 // form is the list itself, as under users: in config.yaml.
@@ -107,31 +102,6 @@ func valueOf(m *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// readRegular reads a regular file of at most maxFileSize bytes. It
-// looks before it opens: opening a FIFO would block.
-func readRegular(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("%s is larger than %d MiB", path, maxFileSize>>20)
-	}
-	return data, nil
 }
 
 // locate turns the field errors in err (one, or several joined) into

@@ -1,17 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/ftpsbridge/ftpsbridge/internal/testenv"
 )
@@ -31,23 +26,8 @@ import (
 // FTPSBRIDGE_BENCH_ROUNDS the rounds (default 5).
 func BenchmarkS3UploadLimit(b *testing.B) {
 	curl := testenv.Tool(b, "curl")
-	srv := testenv.StartS3(b)
-	client := s3.New(s3.Options{
-		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-	})
-	bucket := "benchlimit"
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		b.Fatal(err)
-	}
-	c := &cloud{bucket: bucket, backend: fmt.Sprintf(`type: s3
-endpoint: %s
-region: %s
-path_style: true
-access_key_id: %s
-secret_access_key: %s
-part_size: %d
-upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey, benchPartSize, benchConc)}
+	client, c := benchS3(b, "benchlimit")
+	bucket := c.bucket
 	size := int64(benchSize)
 	if v, err := strconv.Atoi(os.Getenv("FTPSBRIDGE_BENCH_MIB")); err == nil && v > 0 {
 		size = int64(v) << 20

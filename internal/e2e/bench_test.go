@@ -74,23 +74,8 @@ func BenchmarkS3(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("FTPSBRIDGE_BENCH_ROUNDS")); err == nil && v > 0 {
 		rounds = v
 	}
-	srv := testenv.StartS3(b)
-	client := s3.New(s3.Options{
-		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-	})
-	bucket := "bench"
-	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
-		b.Fatal(err)
-	}
-	c := &cloud{bucket: bucket, backend: fmt.Sprintf(`type: s3
-endpoint: %s
-region: %s
-path_style: true
-access_key_id: %s
-secret_access_key: %s
-part_size: %d
-upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey, benchPartSize, benchConc)}
+	client, c := benchS3(b, "bench")
+	bucket := c.bucket
 
 	dir := b.TempDir()
 	big := filepath.Join(dir, "big.bin")
@@ -541,4 +526,26 @@ func procStatus(tb testing.TB, pid int, field string) int64 {
 	}
 	tb.Fatalf("no %s in /proc/%d/status", field, pid)
 	return 0
+}
+
+// benchS3 starts versitygw with one bucket and returns an SDK client for
+// the baselines and the bucket as a cloud with the benches' part size and
+// concurrency.
+func benchS3(b *testing.B, bucket string) (*s3.Client, *cloud) {
+	srv := testenv.StartS3(b)
+	client := s3.New(s3.Options{
+		Region: srv.Region, BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
+	})
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		b.Fatal(err)
+	}
+	return client, &cloud{bucket: bucket, backend: fmt.Sprintf(`type: s3
+endpoint: %s
+region: %s
+path_style: true
+access_key_id: %s
+secret_access_key: %s
+part_size: %d
+upload_concurrency: %d`, srv.Endpoint, srv.Region, srv.AccessKey, srv.SecretKey, benchPartSize, benchConc)}
 }

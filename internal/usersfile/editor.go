@@ -21,7 +21,9 @@ import (
 	"github.com/ftpsbridge/ftpsbridge/mapping"
 )
 
-// maxFileSize bounds what is read, as the loader does.
+// maxFileSize bounds the files the configuration names (config.yaml,
+// users_file, certificates): a misconfigured path such as /dev/zero must
+// fail, not hang.
 const maxFileSize = 16 << 20
 
 // Errors an edit returns besides *InvalidError and *ApplyError.
@@ -98,7 +100,7 @@ type Snapshot struct {
 // cannot be decoded (broken by hand), the version is still returned with
 // the error: an edit sent with it then reports the file's problems.
 func (e *Editor) Read() (Snapshot, error) {
-	data, err := readFile(e.Path)
+	data, err := ReadFile(e.Path)
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -154,7 +156,7 @@ func (e *Editor) update(ifMatch string, change func(*document, []mapping.UserCon
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	data, err := readFile(e.Path)
+	data, err := ReadFile(e.Path)
 	if err != nil {
 		return "", err
 	}
@@ -252,9 +254,11 @@ func etagOf(data []byte) string {
 	return `"` + hex.EncodeToString(sum[:]) + `"`
 }
 
-// readFile reads a regular file of at most maxFileSize bytes, looking
-// before it opens (opening a FIFO would block).
-func readFile(path string) ([]byte, error) {
+// ReadFile reads a regular file of at most maxFileSize bytes, looking
+// before it opens (opening a FIFO would block). The loader reads every
+// configuration file with it, so that the editor's version of a
+// users_file is taken over exactly the bytes the loader judged.
+func ReadFile(path string) ([]byte, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err

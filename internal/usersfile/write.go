@@ -63,7 +63,7 @@ func writeAtomic(path string, data, was []byte) (err error) {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("users_file: %w", err)
 	}
-	if now, err := readFile(target); err != nil || !bytes.Equal(now, was) {
+	if now, err := ReadFile(target); err != nil || !bytes.Equal(now, was) {
 		return ErrStale
 	}
 	if err := renameFile(tmp.Name(), target); err != nil {
